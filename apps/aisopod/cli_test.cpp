@@ -1,0 +1,342 @@
+// End-to-end tests of the aisopod command: the real binary against the fake upstream.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "testing/fake_upstream.hpp"
+#include "testing/testdata.hpp"
+
+namespace aisopod::cli {
+namespace {
+
+using aisopod::testing::FakeUpstream;
+using aisopod::testing::read_testdata;
+using aisopod::testing::RecordedRequest;
+using aisopod::testing::ScriptedResponse;
+namespace fs = std::filesystem;
+
+constexpr const char* kKey = "sk-cli-secret-83b1f0c2";
+
+struct CliResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// A temporary working directory with an empty environment around the child process.
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/aisopod-cli-XXXXXX";
+    ASSERT_NE(mkdtemp(pattern), nullptr);
+    dir_ = pattern;
+    env_ = {{"PATH", "/usr/bin:/bin"},
+            {"HOME", dir_.string()},
+            {"XDG_CONFIG_HOME", (dir_ / "xdg").string()},
+            {"TEST_KEY", kKey}};
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  void write_config(const std::string& text) { std::ofstream(dir_ / "aisopod.toml") << text; }
+
+  std::string openai_config(const FakeUpstream& upstream) {
+    return "[providers.openai]\nbase_url = \"" + upstream.base_url() +
+           "/v1\"\n[[providers.openai.profiles]]\nname = \"main\"\napi_key_env = \"TEST_KEY\"\n";
+  }
+
+  // Starts the binary; when `on_started` is given it is called with the pid and the stdout fd
+  // once the first stdout bytes arrived (for signal tests).
+  CliResult run(const std::vector<std::string>& args, const std::string& input = "",
+                bool interrupt_after_first_output = false) {
+    int in_pipe[2], out_pipe[2], err_pipe[2];
+    EXPECT_EQ(pipe(in_pipe), 0);
+    EXPECT_EQ(pipe(out_pipe), 0);
+    EXPECT_EQ(pipe(err_pipe), 0);
+    const pid_t pid = fork();
+    if (pid == 0) {
+      dup2(in_pipe[0], 0);
+      dup2(out_pipe[1], 1);
+      dup2(err_pipe[1], 2);
+      for (int fd : {in_pipe[0], in_pipe[1], out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) {
+        close(fd);
+      }
+      if (chdir(dir_.c_str()) != 0) _exit(120);
+      std::vector<std::string> env_strings;
+      for (const auto& [k, v] : env_) env_strings.push_back(k + "=" + v);
+      std::vector<char*> envp;
+      for (auto& s : env_strings) envp.push_back(s.data());
+      envp.push_back(nullptr);
+      std::vector<std::string> argv_strings = {AISOPOD_CLI_PATH};
+      argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+      std::vector<char*> argv;
+      for (auto& s : argv_strings) argv.push_back(s.data());
+      argv.push_back(nullptr);
+      execve(AISOPOD_CLI_PATH, argv.data(), envp.data());
+      _exit(121);
+    }
+    close(in_pipe[0]);
+    close(out_pipe[1]);
+    close(err_pipe[1]);
+    if (!input.empty()) {
+      EXPECT_EQ(write(in_pipe[1], input.data(), input.size()), static_cast<ssize_t>(input.size()));
+    }
+    close(in_pipe[1]);
+    CliResult result;
+    bool interrupted = false;
+    pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+    int open_fds = 2;
+    while (open_fds > 0) {
+      if (poll(fds, 2, 20000) <= 0) {
+        kill(pid, SIGKILL);
+        ADD_FAILURE() << "aisopod did not finish within 20 s";
+        break;
+      }
+      for (int i = 0; i < 2; ++i) {
+        if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP))) continue;
+        char buf[4096];
+        const ssize_t n = read(fds[i].fd, buf, sizeof buf);
+        if (n <= 0) {
+          close(fds[i].fd);
+          fds[i].fd = -1;
+          --open_fds;
+          continue;
+        }
+        (i == 0 ? result.out : result.err).append(buf, static_cast<std::size_t>(n));
+        if (i == 0 && interrupt_after_first_output && !interrupted) {
+          interrupted = true;
+          kill(pid, SIGINT);
+        }
+      }
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    EXPECT_EQ(result.out.find(kKey), std::string::npos) << "key in stdout";
+    EXPECT_EQ(result.err.find(kKey), std::string::npos) << "key in stderr";
+    return result;
+  }
+
+  fs::path dir_;
+  std::map<std::string, std::string> env_;
+};
+
+std::string expected_text(const std::string& wire) {
+  // The recording's content deltas, joined: every "content":"..." in order (no escapes in it).
+  std::string text;
+  for (std::size_t pos = wire.find("\"content\":\""); pos != std::string::npos;
+       pos = wire.find("\"content\":\"", pos + 1)) {
+    const std::size_t start = pos + 11;
+    text += wire.substr(start, wire.find('"', start) - start);
+  }
+  return text;
+}
+
+TEST_F(CliTest, ChatStreamsTextToStdout) {
+  const std::string wire = read_testdata("openai/openai-python/test_parse_max_tokens_reached.sse");
+  FakeUpstream upstream([&](const RecordedRequest&) { return ScriptedResponse::sse(wire); });
+  write_config(openai_config(upstream));
+  CliResult r = run({"chat", "-m", "openai/gpt-4o", "--max-tokens", "1", "Say", "hi"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  // The recording's only content delta is the two characters {" (escaped on the wire).
+  EXPECT_EQ(r.out, "{\"\n");
+  const auto requests = upstream.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].header("Authorization"), std::string("Bearer ") + kKey);
+  EXPECT_NE(requests[0].body.find("\"Say hi\""), std::string::npos) << requests[0].body;
+  EXPECT_NE(r.err.find("token limit"), std::string::npos) << r.err;
+}
+
+TEST_F(CliTest, PromptFromStdinAndOptionsReachTheRequest) {
+  const std::string wire = read_testdata("openai/openai-python/test_parse_nothing.sse");
+  FakeUpstream upstream([&](const RecordedRequest&) { return ScriptedResponse::sse(wire); });
+  write_config(openai_config(upstream));
+  CliResult r = run({"chat", "-m", "openai/gpt-4o", "--system", "Be brief", "--temperature", "0.5",
+                     "--stop", "END", "--json-mode"},
+                    "What is SSE?\n");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(expected_text(wire).empty());
+  EXPECT_EQ(r.out, expected_text(wire) + "\n");
+  const auto requests = upstream.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  const std::string& body = requests[0].body;
+  EXPECT_NE(body.find("\"What is SSE?\""), std::string::npos) << body;
+  EXPECT_NE(body.find("\"Be brief\""), std::string::npos) << body;
+  const std::size_t temperature = body.find("\"temperature\":");
+  ASSERT_NE(temperature, std::string::npos) << body;
+  EXPECT_DOUBLE_EQ(std::strtod(body.c_str() + temperature + 14, nullptr), 0.5) << body;
+  EXPECT_NE(body.find("\"END\""), std::string::npos) << body;
+  EXPECT_NE(body.find("json_object"), std::string::npos) << body;
+}
+
+TEST_F(CliTest, JsonlFormatPrintsOneObjectPerChunk) {
+  const std::string wire = read_testdata("openai/openai-python/test_parse_nothing.sse");
+  FakeUpstream upstream([&](const RecordedRequest&) { return ScriptedResponse::sse(wire); });
+  write_config(openai_config(upstream));
+  CliResult r = run({"chat", "-m", "openai/gpt-4o", "--format", "jsonl", "hi"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> lines;
+  for (std::size_t start = 0; start < r.out.size();) {
+    const std::size_t end = r.out.find('\n', start);
+    lines.push_back(r.out.substr(start, end - start));
+    start = end == std::string::npos ? r.out.size() : end + 1;
+  }
+  ASSERT_GE(lines.size(), 3u);
+  for (const std::string& line : lines) {
+    EXPECT_EQ(line.rfind("{\"id\":\"chatcmpl-", 0), 0u) << line;
+    EXPECT_NE(line.find("\"delta\":{"), std::string::npos) << line;
+  }
+  EXPECT_NE(lines.front().find("\"role\":\"assistant\""), std::string::npos);
+  EXPECT_NE(lines.back().find("\"finish_reason\":\"stop\""), std::string::npos) << lines.back();
+  EXPECT_NE(lines.back().find("\"usage\":{\"input_tokens\":"), std::string::npos) << lines.back();
+  for (std::size_t i = 0; i + 1 < lines.size(); ++i) {
+    EXPECT_EQ(lines[i].find("\"usage\""), std::string::npos) << "usage reported twice";
+  }
+}
+
+TEST_F(CliTest, ExitCodesByErrorClass) {
+  struct Case {
+    int status;
+    std::string body;
+    int exit_code;
+  };
+  const std::vector<Case> cases = {
+      {401, R"({"error":{"message":"Incorrect API key provided: sk-cli-secret-83b1f0c2"}})", 3},
+      {429, R"({"error":{"message":"Rate limit","code":"rate_limit_exceeded"}})", 4},
+      {429, R"({"error":{"message":"quota","code":"insufficient_quota"}})", 4},
+      {503, R"({"error":{"message":"overloaded"}})", 5},
+  };
+  for (const Case& c : cases) {
+    FakeUpstream upstream([&](const RecordedRequest&) {
+      return ScriptedResponse::with_body(c.status, "application/json", c.body);
+    });
+    write_config(openai_config(upstream));
+    CliResult r = run({"chat", "-m", "openai/gpt-4o", "hi"});
+    EXPECT_EQ(r.exit_code, c.exit_code) << c.status << ": " << r.err;
+    EXPECT_NE(r.err.find("aisopod: error:"), std::string::npos);
+    if (c.status == 401) {
+      EXPECT_NE(r.err.find("***"), std::string::npos) << r.err;
+    }
+  }
+}
+
+TEST_F(CliTest, RefusedConnectionIsANetworkError) {
+  std::string url;
+  {
+    FakeUpstream gone([](const RecordedRequest&) { return ScriptedResponse(); });
+    url = gone.base_url();
+  }
+  CliResult r = run({"chat", "-m", "local/m", "--base-url", url + "/v1", "hi"});
+  EXPECT_EQ(r.exit_code, 6) << r.err;
+  EXPECT_NE(r.err.find("unavailable"), std::string::npos) << r.err;
+}
+
+TEST_F(CliTest, BaseUrlAndApiKeyEnvWithoutConfigFile) {
+  const std::string wire = read_testdata("openai/openai-python/test_parse_nothing.sse");
+  FakeUpstream upstream([&](const RecordedRequest&) { return ScriptedResponse::sse(wire); });
+  env_["OTHER_KEY"] = std::string(kKey) + "-other";
+  CliResult r = run({"chat", "-m", "myserver/llama", "--base-url", upstream.base_url() + "/v1/",
+                     "--api-key-env", "OTHER_KEY", "hi"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const auto requests = upstream.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].target, "/v1/chat/completions");
+  EXPECT_EQ(requests[0].header("Authorization"), "Bearer " + env_["OTHER_KEY"]);
+  EXPECT_NE(requests[0].body.find("\"model\":\"llama\""), std::string::npos);
+}
+
+TEST_F(CliTest, UsageAndConfigErrorsExitTwo) {
+  write_config("[providers.openai]\nbse_url = \"x\"\n");
+  CliResult bad_key = run({"chat", "-m", "openai/gpt-4o", "hi"});
+  EXPECT_EQ(bad_key.exit_code, 2);
+  EXPECT_NE(bad_key.err.find("aisopod.toml:2"), std::string::npos) << bad_key.err;
+  EXPECT_NE(bad_key.err.find("bse_url"), std::string::npos) << bad_key.err;
+
+  fs::remove(dir_ / "aisopod.toml");
+  CliResult unknown = run({"chat", "-m", "nosuch/model", "hi"});
+  EXPECT_EQ(unknown.exit_code, 2) << unknown.err;
+  EXPECT_NE(unknown.err.find("nosuch"), std::string::npos);
+
+  CliResult bad_option = run({"chat", "--temperature", "abc", "hi"});
+  EXPECT_EQ(bad_option.exit_code, 2);
+  CliResult no_command = run({});
+  EXPECT_EQ(no_command.exit_code, 2);
+}
+
+TEST_F(CliTest, HelpDocumentsExitCodes) {
+  CliResult r = run({"--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  for (const char* needle : {"Exit codes:", "130", "rate limited", "chat", "models", "health"}) {
+    EXPECT_NE(r.out.find(needle), std::string::npos) << needle;
+  }
+}
+
+TEST_F(CliTest, ModelsAndHealth) {
+  FakeUpstream upstream([](const RecordedRequest&) {
+    return ScriptedResponse::with_body(
+        200, "application/json",
+        R"({"object":"list","data":[{"id":"gpt-4o","object":"model","created":1,"owned_by":"system"}]})");
+  });
+  write_config(openai_config(upstream));
+  CliResult table = run({"models", "openai"});
+  EXPECT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("MODEL"), std::string::npos);
+  EXPECT_NE(table.out.find("openai/gpt-4o"), std::string::npos) << table.out;
+  CliResult json = run({"models", "--json"});
+  EXPECT_EQ(json.exit_code, 0) << json.err;
+  EXPECT_EQ(json.out.rfind("[{\"id\":\"gpt-4o\",\"provider\":\"openai\"", 0), 0u) << json.out;
+  CliResult health = run({"health", "--json"});
+  EXPECT_EQ(health.exit_code, 0) << health.err;
+  EXPECT_NE(health.out.find("\"state\":\"healthy\""), std::string::npos) << health.out;
+}
+
+TEST_F(CliTest, AnthropicThinkingGoesToStderr) {
+  const std::string wire =
+      read_testdata("anthropic/pydantic-ai/test_anthropic_model_thinking_part_stream.response.sse");
+  FakeUpstream upstream([&](const RecordedRequest&) { return ScriptedResponse::sse(wire); });
+  write_config("[providers.anthropic]\nbase_url = \"" + upstream.base_url() +
+               "\"\n[[providers.anthropic.profiles]]\nname = \"main\"\napi_key_env = "
+               "\"TEST_KEY\"\n");
+  CliResult r = run({"chat", "-m", "anthropic/claude-sonnet-4-20250514", "--thinking", "2048",
+                     "How do I cross the street?"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  // The recording's first thinking deltas and none of them on stdout.
+  EXPECT_NE(r.err.find("This is a straightforward question about pedestrian safety"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.out.find("straightforward question"), std::string::npos);
+  EXPECT_FALSE(r.out.empty());
+  const auto requests = upstream.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].target, "/v1/messages");
+  EXPECT_EQ(requests[0].header("x-api-key"), kKey);
+  EXPECT_NE(requests[0].body.find("\"budget_tokens\":2048"), std::string::npos) << requests[0].body;
+}
+
+TEST_F(CliTest, CtrlCCancelsTheStream) {
+  const std::string wire = read_testdata("openai/openai-python/test_parse_nothing.sse");
+  const std::string head = wire.substr(0, wire.find("\n\n", 400) + 2);
+  FakeUpstream upstream([&](const RecordedRequest&) {
+    ScriptedResponse r = ScriptedResponse::sse(head);
+    r.fault = ScriptedResponse::Fault::kStallAfterBody;
+    return r;
+  });
+  write_config(openai_config(upstream));
+  CliResult r = run({"chat", "-m", "openai/gpt-4o", "hi"}, "", /*interrupt=*/true);
+  EXPECT_EQ(r.exit_code, 130) << r.err;
+  EXPECT_FALSE(r.out.empty());
+  EXPECT_NE(r.err.find("interrupted"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace aisopod::cli

@@ -1,0 +1,15 @@
+# aisopod_add_test(<name> SOURCES <files...> LIBS <targets...>)
+# One GoogleTest executable; each TEST becomes a CTest test. Test data lives in the project
+# (tests/testdata), never in ../shared.
+function(aisopod_add_test name)
+  if(NOT AISOPOD_BUILD_TESTS)
+    return()
+  endif()
+  cmake_parse_arguments(ARG "" "" "SOURCES;LIBS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gmock GTest::gtest_main)
+  target_compile_definitions(${name} PRIVATE
+    AISOPOD_TESTDATA_DIR="${PROJECT_SOURCE_DIR}/tests/testdata")
+  gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 60
+    PROPERTIES TIMEOUT 300)
+endfunction()

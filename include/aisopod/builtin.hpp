@@ -1,0 +1,24 @@
+// Registration of the providers compiled into this build. Explicit, never static initializers.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "aisopod/config.hpp"
+#include "aisopod/registry.hpp"
+#include "aisopod/status.hpp"
+
+namespace aisopod {
+
+// The provider types compiled into this build ("openai", ...), in a fixed order.
+std::vector<std::string> builtin_provider_types();
+
+// Creates and registers one provider per entry of `config.providers`, and the configured
+// aliases and default model. Providers whose type is not compiled into this build are not
+// registered; their ids are appended to `skipped` when it is given, so that a caller can say
+// why "anthropic/..." does not resolve. Error: invalid_argument when the registry refuses a
+// provider (a duplicate id).
+Status register_builtin_providers(ProviderRegistry& registry, const Config& config,
+                                  std::vector<std::string>* skipped = nullptr);
+
+}  // namespace aisopod

@@ -1,0 +1,110 @@
+// The asynchronous core contract: ModelProvider and ChunkStream, on Boost.Asio C++20
+// coroutines. For blocking use without Asio, see aisopod/client.hpp.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "aisopod/status.hpp"
+#include "aisopod/types.hpp"
+
+namespace aisopod {
+
+template <class T>
+using Task = boost::asio::awaitable<T>;
+
+// Per-call settings. Every duration left unset takes the provider's default.
+struct CallOptions {
+  // Connecting (DNS, TCP, TLS).
+  std::optional<std::chrono::milliseconds> connect_timeout;
+  // From the request being sent to the first byte of the response.
+  std::optional<std::chrono::milliseconds> first_byte_timeout;
+  // Longest silence between two pieces of the body.
+  std::optional<std::chrono::milliseconds> idle_timeout;
+  // The whole exchange, body included.
+  std::optional<std::chrono::milliseconds> total_timeout;
+};
+
+// The source behind a ChunkStream: one per request, implemented by providers. Not thread-safe;
+// used by one consumer at a time.
+class ChunkSource {
+ public:
+  virtual ~ChunkSource() = default;
+  // The next chunk, std::nullopt at the end, or an error. Called again after the end or an
+  // error only through ChunkStream, which makes both sticky.
+  virtual Task<Result<std::optional<ChatCompletionChunk>>> next() = 0;
+  // Stops the transfer and frees its connection; a pending or later next() returns cancelled.
+  // Safe to call from the thread that runs the stream's io_context.
+  virtual void cancel() = 0;
+};
+
+// A stream of normalized chunks. Move-only, single consumer, owns its transfer: destroying it
+// cancels the transfer.
+class ChunkStream {
+ public:
+  // An empty stream: next() returns std::nullopt at once.
+  ChunkStream() = default;
+  explicit ChunkStream(std::unique_ptr<ChunkSource> source);
+  // A stream that yields the given chunks, then ends (non-streaming answers, tests).
+  static ChunkStream from_chunks(std::vector<ChatCompletionChunk> chunks);
+
+  ChunkStream(ChunkStream&&) noexcept = default;
+  ChunkStream& operator=(ChunkStream&&) noexcept = default;
+  ChunkStream(const ChunkStream&) = delete;
+  ChunkStream& operator=(const ChunkStream&) = delete;
+  ~ChunkStream();
+
+  // A chunk; std::nullopt after the last one; or an error. After the end or an error, every
+  // later call returns the same.
+  Task<Result<std::optional<ChatCompletionChunk>>> next();
+
+  // Stops the transfer and frees the connection. The next call to next() returns cancelled
+  // (unless the stream had already ended).
+  void cancel();
+
+ private:
+  std::unique_ptr<ChunkSource> source_;
+  // Set once the stream has ended (ok) or failed; returned by every later next().
+  std::optional<Status> final_;
+};
+
+// One configured provider. Implementations are thread-safe: one object serves every
+// io_context that calls it, and holds no I/O resources of its own.
+class ModelProvider {
+ public:
+  virtual ~ModelProvider() = default;
+
+  // The provider id from configuration ("openai", or a user-chosen id such as "local").
+  virtual std::string_view id() const = 0;
+
+  // The models the provider offers. Errors: unauthenticated, unavailable, timeout, ...
+  virtual Task<Result<std::vector<ModelInfo>>> list_models() = 0;
+
+  // Starts a chat completion. Returns once the response headers have arrived with a success
+  // status, so every error detectable before the first chunk comes back here. With
+  // request.stream == false the stream yields the whole answer as one chunk.
+  virtual Task<Result<ChunkStream>> chat_completion(ChatCompletionRequest request,
+                                                    CallOptions options = {}) = 0;
+
+  // Whether the provider answers, and how fast. Never fails; problems are in the status.
+  virtual Task<HealthStatus> health_check() = 0;
+};
+
+}  // namespace aisopod
+
+// Coroutine forms of the early-return macros in status.hpp.
+#define AISOPOD_CO_TRY_STATUS(expr)                               \
+  do {                                                            \
+    ::aisopod::Status aisopod_try_status_ = (expr);               \
+    if (!aisopod_try_status_.ok()) co_return aisopod_try_status_; \
+  } while (false)
+#define AISOPOD_CO_ASSIGN_OR_RETURN(decl, expr)                   \
+  auto AISOPOD_CONCAT_(aisopod_result_, __LINE__) = (expr);       \
+  if (!AISOPOD_CONCAT_(aisopod_result_, __LINE__).ok())           \
+    co_return AISOPOD_CONCAT_(aisopod_result_, __LINE__).error(); \
+  decl = std::move(*AISOPOD_CONCAT_(aisopod_result_, __LINE__))

@@ -1,0 +1,79 @@
+#include <utility>
+
+#include "aisopod/builtin.hpp"
+
+#if defined(AISOPOD_HAVE_OPENAI)
+#include "providers/openai/provider.hpp"
+#endif
+#if defined(AISOPOD_HAVE_ANTHROPIC)
+#include "providers/anthropic/provider.hpp"
+#endif
+
+namespace aisopod {
+namespace {
+
+// The secret of a provider's first profile, read at call time so that a key rotated in the
+// environment is picked up; no profile means no credential.
+SecretSource first_profile_secret(const ProviderConfig& provider) {
+  if (provider.profiles.empty()) return {};
+  AuthProfileConfig profile = provider.profiles.front();
+  return [profile = std::move(profile)]() { return profile.resolve_secret(); };
+}
+
+std::string option_or(const ProviderConfig& provider, const std::string& key,
+                      std::string fallback) {
+  auto it = provider.options.find(key);
+  return it == provider.options.end() ? std::move(fallback) : it->second;
+}
+
+}  // namespace
+
+std::vector<std::string> builtin_provider_types() {
+  std::vector<std::string> types;
+#if defined(AISOPOD_HAVE_OPENAI)
+  types.emplace_back("openai");
+#endif
+#if defined(AISOPOD_HAVE_ANTHROPIC)
+  types.emplace_back("anthropic");
+#endif
+  return types;
+}
+
+Status register_builtin_providers(ProviderRegistry& registry, const Config& config,
+                                  std::vector<std::string>* skipped) {
+  for (const ProviderConfig& provider : config.providers) {
+    std::shared_ptr<ModelProvider> created;
+#if defined(AISOPOD_HAVE_OPENAI)
+    if (provider.type == "openai") {
+      openai::OpenAIOptions options;
+      options.provider_id = provider.id;
+      if (!provider.base_url.empty()) options.base_url = provider.base_url;
+      options.organization = option_or(provider, "organization", "");
+      options.project = option_or(provider, "project", "");
+      created = openai::make_provider(std::move(options), first_profile_secret(provider));
+    }
+#endif
+#if defined(AISOPOD_HAVE_ANTHROPIC)
+    if (provider.type == "anthropic") {
+      anthropic::AnthropicOptions options;
+      options.provider_id = provider.id;
+      if (!provider.base_url.empty()) options.base_url = provider.base_url;
+      options.anthropic_version = option_or(provider, "anthropic_version", "2023-06-01");
+      if (!provider.profiles.empty() && provider.profiles.front().kind == "oauth") {
+        options.auth = anthropic::AnthropicOptions::AuthKind::kBearer;
+      }
+      created = anthropic::make_provider(std::move(options), first_profile_secret(provider));
+    }
+#endif
+    if (!created) {
+      if (skipped) skipped->push_back(provider.id);
+      continue;
+    }
+    AISOPOD_TRY_STATUS(registry.add(std::move(created)));
+  }
+  for (const auto& [alias, target] : config.models.aliases) registry.set_alias(alias, target);
+  if (!config.models.default_model.empty()) registry.set_default_model(config.models.default_model);
+  return Status();
+}
+
+}  // namespace aisopod

@@ -1,0 +1,156 @@
+#include "aisopod/client.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <exception>
+#include <utility>
+
+#include "aisopod/builtin.hpp"
+#include "aisopod/config.hpp"
+#include "aisopod/provider.hpp"
+#include "aisopod/registry.hpp"
+
+namespace aisopod {
+namespace asio = boost::asio;
+namespace {
+
+template <class T>
+Task<void> store_result(Task<T> task, std::optional<T>& out) {
+  out.emplace(co_await std::move(task));
+}
+
+}  // namespace
+
+class Client::Impl {
+ public:
+  explicit Impl(std::shared_ptr<ProviderRegistry> registry) : registry_(std::move(registry)) {}
+
+  // Runs `task` on the private io_context until it completes. Other work (the transfer of an
+  // open stream) keeps going while it runs and pauses between calls.
+  template <class T>
+  T run(Task<T> task) {
+    std::optional<T> out;
+    std::exception_ptr failure;
+    asio::co_spawn(io_, store_result(std::move(task), out),
+                   [&failure](std::exception_ptr error) { failure = error; });
+    while (!out && !failure) {
+      if (io_.stopped()) io_.restart();
+      io_.run_one();
+    }
+    if (failure) return T(Status(StatusCode::kInternal, "unexpected exception in event loop"));
+    return std::move(*out);
+  }
+
+  std::shared_ptr<ProviderRegistry> registry_;
+  asio::io_context io_;
+};
+
+class Client::Stream::Impl {
+ public:
+  Impl(Client::Impl& client, ChunkStream stream) : client_(client), stream_(std::move(stream)) {}
+  Impl(Client::Impl& client, Status error) : client_(client), status_(std::move(error)) {
+    ended_ = true;
+  }
+
+  Client::Impl& client_;
+  ChunkStream stream_;
+  Status status_;
+  std::optional<ChatCompletionChunk> current_;
+  bool ended_ = false;
+};
+
+Result<Client> Client::create(ClientOptions options) {
+  Result<Config> config = load_config(options.config_path, process_env());
+  if (!config.ok()) return config.error();
+  auto registry = std::make_shared<ProviderRegistry>();
+  AISOPOD_TRY_STATUS(register_builtin_providers(*registry, *config));
+  return Client(std::move(registry));
+}
+
+Client::Client(std::shared_ptr<ProviderRegistry> registry)
+    : impl_(std::make_unique<Impl>(std::move(registry))) {}
+Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Client::Client(Client&&) noexcept = default;
+Client& Client::operator=(Client&&) noexcept = default;
+Client::~Client() = default;
+
+Client::Stream Client::stream(ChatCompletionRequest request) {
+  Result<ResolvedModel> resolved = impl_->registry_->resolve(request.model);
+  if (!resolved.ok()) return Stream(std::make_unique<Stream::Impl>(*impl_, resolved.error()));
+  request.model = resolved->model;
+  std::shared_ptr<ModelProvider> provider = resolved->provider;
+  Result<ChunkStream> started = impl_->run(provider->chat_completion(std::move(request), {}));
+  if (!started.ok()) return Stream(std::make_unique<Stream::Impl>(*impl_, started.error()));
+  return Stream(std::make_unique<Stream::Impl>(*impl_, std::move(*started)));
+}
+
+Result<ChatCompletion> Client::complete(ChatCompletionRequest request) {
+  Stream chunks = stream(std::move(request));
+  ChatCompletionAccumulator accumulator;
+  for (const ChatCompletionChunk& chunk : chunks) accumulator.add(chunk);
+  if (!chunks.status().ok()) return chunks.status();
+  return accumulator.result();
+}
+
+Result<std::vector<ModelInfo>> Client::list_models(const std::string& provider_id) {
+  std::shared_ptr<ModelProvider> provider = impl_->registry_->find(provider_id);
+  if (!provider) {
+    return Status(StatusCode::kNotFound, "no provider '" + provider_id + "' is configured");
+  }
+  return impl_->run(provider->list_models());
+}
+
+Client::Stream::Stream(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Client::Stream::Stream(Stream&&) noexcept = default;
+Client::Stream& Client::Stream::operator=(Stream&&) noexcept = default;
+Client::Stream::~Stream() = default;
+
+Result<std::optional<ChatCompletionChunk>> Client::Stream::next() {
+  if (impl_->ended_) {
+    if (!impl_->status_.ok()) return impl_->status_;
+    return std::optional<ChatCompletionChunk>();
+  }
+  Result<std::optional<ChatCompletionChunk>> got = impl_->client_.run(impl_->stream_.next());
+  if (!got.ok()) {
+    impl_->ended_ = true;
+    impl_->status_ = got.error();
+  } else if (!got->has_value()) {
+    impl_->ended_ = true;
+  }
+  return got;
+}
+
+bool Client::Stream::advance() {
+  Result<std::optional<ChatCompletionChunk>> got = next();
+  if (!got.ok() || !got->has_value()) {
+    impl_->current_.reset();
+    return false;
+  }
+  impl_->current_ = std::move(**got);
+  return true;
+}
+
+Client::Stream::iterator Client::Stream::begin() { return advance() ? iterator(this) : iterator(); }
+
+Status Client::Stream::status() const { return impl_->status_; }
+
+void Client::Stream::cancel() {
+  if (impl_->ended_) return;
+  impl_->stream_.cancel();
+  impl_->ended_ = true;
+  impl_->status_ = Status(StatusCode::kCancelled, "stream cancelled");
+}
+
+Client::Stream::iterator::reference Client::Stream::iterator::operator*() const {
+  return *stream_->impl_->current_;
+}
+Client::Stream::iterator::pointer Client::Stream::iterator::operator->() const {
+  return &*stream_->impl_->current_;
+}
+Client::Stream::iterator& Client::Stream::iterator::operator++() {
+  if (!stream_->advance()) stream_ = nullptr;
+  return *this;
+}
+
+}  // namespace aisopod

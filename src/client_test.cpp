@@ -1,0 +1,97 @@
+// The blocking facade: range-for over a stream and complete(), against the fake upstream.
+#include "aisopod/client.hpp"
+
+#include <gtest/gtest.h>
+
+#include "aisopod/builtin.hpp"
+#include "aisopod/registry.hpp"
+#include "testing/fake_upstream.hpp"
+#include "testing/testdata.hpp"
+
+namespace aisopod {
+namespace {
+
+using aisopod::testing::FakeUpstream;
+using aisopod::testing::read_testdata;
+using aisopod::testing::RecordedRequest;
+using aisopod::testing::ScriptedResponse;
+
+Client client_for(const FakeUpstream& upstream) {
+  Config config;
+  ProviderConfig provider;
+  provider.id = "openai";
+  provider.type = "openai";
+  provider.base_url = upstream.base_url() + "/v1";
+  AuthProfileConfig profile;
+  profile.name = "main";
+  profile.api_key = "sk-client-test";
+  provider.profiles.push_back(profile);
+  config.providers.push_back(provider);
+  config.models.aliases["fast"] = "openai/gpt-4o-mini";
+  auto registry = std::make_shared<ProviderRegistry>();
+  EXPECT_TRUE(register_builtin_providers(*registry, config).ok());
+  return Client(registry);
+}
+
+ChatCompletionRequest request_for(std::string model) {
+  ChatCompletionRequest request;
+  request.model = std::move(model);
+  request.messages.push_back(Message::user("Call the tools"));
+  return request;
+}
+
+TEST(Client, RangeForStreamsEveryChunk) {
+  const std::string wire = read_testdata("openai/openai-python/test_parse_nothing.sse");
+  FakeUpstream upstream([&](const RecordedRequest&) { return ScriptedResponse::sse(wire); });
+  Client client = client_for(upstream);
+  auto stream = client.stream(request_for("fast"));
+  std::string text;
+  int chunks = 0;
+  bool saw_usage = false;
+  for (const ChatCompletionChunk& chunk : stream) {
+    text += chunk.delta.content;
+    ++chunks;
+    saw_usage = saw_usage || chunk.usage.has_value();
+  }
+  EXPECT_TRUE(stream.status().ok()) << stream.status().to_string();
+  EXPECT_GT(chunks, 10);
+  EXPECT_EQ(text.rfind("I'm unable to provide", 0), 0u) << text;
+  EXPECT_TRUE(saw_usage);
+  ASSERT_EQ(upstream.requests().size(), 1u);
+  EXPECT_NE(upstream.requests()[0].body.find("\"model\":\"gpt-4o-mini\""), std::string::npos);
+}
+
+TEST(Client, CompleteAssemblesToolCalls) {
+  const std::string wire =
+      read_testdata("openai/openai-python/test_parse_multiple_pydantic_tools.sse");
+  FakeUpstream upstream([&](const RecordedRequest&) { return ScriptedResponse::sse(wire); });
+  Client client = client_for(upstream);
+  Result<ChatCompletion> done = client.complete(request_for("openai/gpt-4o"));
+  ASSERT_TRUE(done.ok()) << done.error().to_string();
+  ASSERT_EQ(done->message.tool_calls.size(), 2u);
+  EXPECT_EQ(done->message.tool_calls[0].name, "GetWeatherArgs");
+  EXPECT_EQ(done->message.tool_calls[1].name, "get_stock_price");
+  EXPECT_EQ(done->message.tool_calls[0].arguments.front(), '{');
+  EXPECT_EQ(done->message.tool_calls[0].arguments.back(), '}');
+  EXPECT_EQ(done->finish_reason, FinishReason::kToolCalls);
+  ASSERT_TRUE(done->usage.has_value());
+  EXPECT_GT(done->usage->input_tokens, 0);
+}
+
+TEST(Client, ErrorsArriveInStatus) {
+  FakeUpstream upstream([](const RecordedRequest&) {
+    return ScriptedResponse::with_body(401, "application/json", R"({"error":{"message":"no"}})");
+  });
+  Client client = client_for(upstream);
+  auto stream = client.stream(request_for("openai/gpt-4o"));
+  int chunks = 0;
+  for (auto it = stream.begin(); it != stream.end(); ++it) ++chunks;
+  EXPECT_EQ(chunks, 0);
+  EXPECT_EQ(stream.status().code(), StatusCode::kUnauthenticated);
+  Result<ChatCompletion> done = client.complete(request_for("nosuch/model"));
+  ASSERT_FALSE(done.ok());
+  EXPECT_EQ(done.error().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace aisopod

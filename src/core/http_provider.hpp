@@ -1,0 +1,86 @@
+// Plumbing shared by every HTTP provider: running a response body through a per-request stream
+// decoder, mapping non-success responses to a Status, and per-call timeouts. Providers keep
+// only their pure translators; the transport and its error handling are written once here.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "aisopod/provider.hpp"
+#include "http/http.hpp"
+
+namespace aisopod {
+
+// A per-request stream decoder: bytes in, chunks out (the provider's StreamDecoder behind a
+// virtual interface). One per request; not thread-safe.
+class ChunkDecoder {
+ public:
+  virtual ~ChunkDecoder() = default;
+  virtual void feed(std::string_view bytes) = 0;
+  // A chunk, std::nullopt when more bytes are needed (or after the end), or a sticky error.
+  virtual Result<std::optional<ChatCompletionChunk>> next() = 0;
+  // End of body: error when the stream ended before the protocol's end.
+  virtual Status finish() = 0;
+};
+
+// Wraps any class with feed / next / finish of those signatures.
+template <class Decoder>
+class ChunkDecoderAdapter final : public ChunkDecoder {
+ public:
+  explicit ChunkDecoderAdapter(Decoder decoder) : decoder_(std::move(decoder)) {}
+  void feed(std::string_view bytes) override { decoder_.feed(bytes); }
+  Result<std::optional<ChatCompletionChunk>> next() override { return decoder_.next(); }
+  Status finish() override { return decoder_.finish(); }
+
+ private:
+  Decoder decoder_;
+};
+
+template <class Decoder>
+std::unique_ptr<ChunkDecoder> make_chunk_decoder(Decoder decoder) {
+  return std::make_unique<ChunkDecoderAdapter<Decoder>>(std::move(decoder));
+}
+
+// Maps a non-success response (status, headers, body) to a Status. Pure; never fails.
+using ErrorMapper =
+    std::function<Status(int http_status, const http::Headers& headers, std::string_view body)>;
+
+// A ChunkSource that reads a streaming response body into a decoder. Errors from the transport
+// and from the decoder carry `provider_id`.
+std::unique_ptr<ChunkSource> make_http_chunk_source(http::Response response,
+                                                    std::unique_ptr<ChunkDecoder> decoder,
+                                                    std::string provider_id);
+
+// Copies the per-call deadlines that are set onto `timeouts`.
+void apply_call_options(const CallOptions& options, http::Timeouts& timeouts);
+
+// Sends `request`; a status outside 200..299 has its body read (at most 1 MiB) and mapped by
+// `map_error`. Transport errors carry `provider_id` and name the host, never headers.
+Task<Result<http::Response>> send_checked(http::Request request, const ErrorMapper& map_error,
+                                          std::string_view provider_id);
+
+// Sends `request`, expects a success status, and returns the whole body (at most `limit`).
+Task<Result<std::string>> fetch_body(http::Request request, const ErrorMapper& map_error,
+                                     std::string_view provider_id,
+                                     std::size_t limit = 64 * 1024 * 1024);
+
+// Runs a health probe: `probe` should perform one cheap authenticated request. Healthy on
+// success; degraded when the provider answered but refused (auth, rate limit, billing);
+// unhealthy otherwise. Latency covers the whole probe.
+Task<HealthStatus> run_health_probe(std::function<Task<Status>()> probe);
+
+// "https://api.openai.com/v1/" -> "https://api.openai.com/v1".
+std::string trim_base_url(std::string_view base_url);
+
+}  // namespace aisopod
+
+namespace aisopod {
+
+// Where a provider gets its secret for one call (API key or bearer token). Called on the
+// calling thread before each request; an empty string means "send no credential" (local
+// OpenAI-compatible servers). Errors (an unset variable) are returned as they are.
+using SecretSource = std::function<Result<std::string>()>;
+
+}  // namespace aisopod

@@ -1,0 +1,407 @@
+#include "providers/anthropic/request_encoder.hpp"
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <cctype>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace aisopod::anthropic {
+namespace {
+
+namespace json = boost::json;
+
+constexpr int kMinThinkingBudget = 1024;
+constexpr const char* kJsonSystemInstruction =
+    "Answer by calling the json_response tool; its input is your answer.";
+
+Status invalid(const AnthropicOptions& options, std::string message) {
+  return Status(StatusCode::kInvalidArgument, options.provider_id + ": " + std::move(message))
+      .set_provider(options.provider_id);
+}
+
+bool starts_with(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+// Parses text that must be a JSON object. `what` names it in the error.
+Result<json::value> parse_object(std::string_view text, const AnthropicOptions& options,
+                                 const std::string& what) {
+  boost::system::error_code ec;
+  json::value value = json::parse(text, ec);
+  if (ec) return invalid(options, what + " is not valid JSON: " + ec.message());
+  if (!value.is_object()) return invalid(options, what + " is not a JSON object");
+  return value;
+}
+
+json::object ephemeral() { return json::object{{"type", "ephemeral"}}; }
+
+json::object empty_object_schema() {
+  return json::object{{"type", "object"}, {"properties", json::object()}};
+}
+
+// An image or document block for a media part.
+Result<json::object> encode_media(const ContentPart& part, const AnthropicOptions& options) {
+  std::string_view block_type;
+  if (starts_with(part.media_type, "image/")) {
+    block_type = "image";
+  } else if (part.media_type == "application/pdf") {
+    block_type = "document";
+  } else {
+    return invalid(options, "media type '" + part.media_type +
+                                "' is not supported (images and application/pdf are)");
+  }
+  json::object source;
+  if (!part.url.empty()) {
+    source = json::object{{"type", "url"}, {"url", part.url}};
+  } else {
+    source = json::object{{"type", "base64"}, {"media_type", part.media_type}, {"data", part.data}};
+  }
+  return json::object{{"type", block_type}, {"source", std::move(source)}};
+}
+
+// Text and media blocks of a user message (reasoning parts have no meaning there).
+Status append_user_blocks(const Message& message, const AnthropicOptions& options,
+                          json::array& blocks) {
+  for (const ContentPart& part : message.content) {
+    if (part.kind == ContentPart::Kind::kText) {
+      if (!part.text.empty()) blocks.push_back(json::object{{"type", "text"}, {"text", part.text}});
+    } else if (part.kind == ContentPart::Kind::kMedia) {
+      AISOPOD_ASSIGN_OR_RETURN(json::object block, encode_media(part, options));
+      blocks.push_back(std::move(block));
+    }
+  }
+  return Status();
+}
+
+Status append_assistant_blocks(const Message& message, const AnthropicOptions& options,
+                               json::array& blocks) {
+  // Thinking blocks come first, in the order received, exactly as the API sent them.
+  for (const ContentPart& part : message.content) {
+    if (part.kind == ContentPart::Kind::kReasoning && !part.signature.empty()) {
+      blocks.push_back(json::object{
+          {"type", "thinking"}, {"thinking", part.text}, {"signature", part.signature}});
+    } else if (part.kind == ContentPart::Kind::kRedactedReasoning && !part.data.empty()) {
+      blocks.push_back(json::object{{"type", "redacted_thinking"}, {"data", part.data}});
+    }
+  }
+  for (const ContentPart& part : message.content) {
+    if (part.kind == ContentPart::Kind::kText) {
+      if (!part.text.empty()) blocks.push_back(json::object{{"type", "text"}, {"text", part.text}});
+    } else if (part.kind == ContentPart::Kind::kMedia) {
+      AISOPOD_ASSIGN_OR_RETURN(json::object block, encode_media(part, options));
+      blocks.push_back(std::move(block));
+    }
+  }
+  for (const ToolCall& call : message.tool_calls) {
+    json::value input = json::object();
+    if (!call.arguments.empty()) {
+      AISOPOD_ASSIGN_OR_RETURN(
+          input, parse_object(call.arguments, options, "arguments of tool call '" + call.id + "'"));
+    }
+    blocks.push_back(json::object{
+        {"type", "tool_use"}, {"id", call.id}, {"name", call.name}, {"input", std::move(input)}});
+  }
+  return Status();
+}
+
+Result<json::object> encode_tool_result(const Message& message, const AnthropicOptions& options) {
+  if (message.tool_call_id.empty()) {
+    return invalid(options, "a tool result message has no tool_call_id");
+  }
+  json::object block{{"type", "tool_result"}, {"tool_use_id", message.tool_call_id}};
+  bool has_media = false;
+  for (const ContentPart& part : message.content) {
+    if (part.kind == ContentPart::Kind::kMedia) has_media = true;
+  }
+  if (has_media) {
+    json::array content;
+    AISOPOD_TRY_STATUS(append_user_blocks(message, options, content));
+    block["content"] = std::move(content);
+  } else {
+    block["content"] = message.text();
+  }
+  if (message.is_error) block["is_error"] = true;
+  return block;
+}
+
+// One turn being built: consecutive messages of the same Anthropic role are merged.
+struct Turn {
+  std::string_view role;
+  json::array tool_results;  // user turns: tool_result blocks, which must come first
+  json::array blocks;
+};
+
+Result<json::array> encode_messages(const ChatCompletionRequest& request,
+                                    const AnthropicOptions& options, json::array& system) {
+  std::vector<Turn> turns;
+  auto turn_for = [&turns](std::string_view role) -> Turn& {
+    if (turns.empty() || turns.back().role != role) turns.push_back(Turn{role, {}, {}});
+    return turns.back();
+  };
+  for (const Message& message : request.messages) {
+    switch (message.role) {
+      case Role::kSystem: {
+        const std::string text = message.text();
+        if (!text.empty()) system.push_back(json::object{{"type", "text"}, {"text", text}});
+        break;
+      }
+      case Role::kUser:
+        AISOPOD_TRY_STATUS(append_user_blocks(message, options, turn_for("user").blocks));
+        break;
+      case Role::kTool: {
+        AISOPOD_ASSIGN_OR_RETURN(json::object block, encode_tool_result(message, options));
+        turn_for("user").tool_results.push_back(std::move(block));
+        break;
+      }
+      case Role::kAssistant:
+        AISOPOD_TRY_STATUS(append_assistant_blocks(message, options, turn_for("assistant").blocks));
+        break;
+    }
+  }
+  json::array out;
+  for (Turn& turn : turns) {
+    json::array content = std::move(turn.tool_results);
+    for (json::value& block : turn.blocks) content.push_back(std::move(block));
+    // A turn left empty (an assistant message without text, say) would be rejected.
+    if (content.empty()) continue;
+    out.push_back(json::object{{"role", turn.role}, {"content", std::move(content)}});
+  }
+  // Dropping an empty turn can leave two turns of one role side by side: merge them.
+  json::array merged;
+  for (json::value& turn : out) {
+    json::object& object = turn.as_object();
+    if (!merged.empty() && merged.back().as_object()["role"] == object["role"]) {
+      json::array& into = merged.back().as_object()["content"].as_array();
+      for (json::value& block : object["content"].as_array()) into.push_back(std::move(block));
+    } else {
+      merged.push_back(std::move(turn));
+    }
+  }
+  return merged;
+}
+
+Result<json::array> encode_tools(const std::vector<Tool>& tools, const AnthropicOptions& options) {
+  json::array out;
+  for (const Tool& tool : tools) {
+    json::object encoded;
+    encoded["name"] = tool.name;
+    if (!tool.description.empty()) encoded["description"] = tool.description;
+    if (tool.parameters_schema.empty()) {
+      encoded["input_schema"] = empty_object_schema();
+    } else {
+      AISOPOD_ASSIGN_OR_RETURN(json::value schema,
+                               parse_object(tool.parameters_schema, options,
+                                            "parameters schema of tool '" + tool.name + "'"));
+      encoded["input_schema"] = std::move(schema);
+    }
+    out.push_back(std::move(encoded));
+  }
+  return out;
+}
+
+json::object encode_tool_choice(const ToolChoice& choice) {
+  switch (choice.mode) {
+    case ToolChoice::Mode::kAuto:
+      return json::object{{"type", "auto"}};
+    case ToolChoice::Mode::kNone:
+      return json::object{{"type", "none"}};
+    case ToolChoice::Mode::kRequired:
+      return json::object{{"type", "any"}};
+    case ToolChoice::Mode::kNamed:
+      return json::object{{"type", "tool"}, {"name", choice.name}};
+  }
+  return json::object{{"type", "auto"}};
+}
+
+Result<std::string> endpoint(const AnthropicOptions& options, std::string_view path) {
+  std::string_view base = options.base_url;
+  while (!base.empty() && base.back() == '/') base.remove_suffix(1);
+  if (base.empty()) return invalid(options, "base_url is empty");
+  std::string url(base);
+  url += path;
+  return url;
+}
+
+void add_common_headers(const AnthropicOptions& options, http::Headers& headers) {
+  headers.push_back({"anthropic-version", options.anthropic_version});
+  if (!options.anthropic_beta.empty())
+    headers.push_back({"anthropic-beta", options.anthropic_beta});
+}
+
+std::string percent_encode(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += c;
+    } else {
+      out += '%';
+      out += kHex[u >> 4];
+      out += kHex[u & 0xF];
+    }
+  }
+  return out;
+}
+
+bool is_json_mode(const ChatCompletionRequest& request) {
+  return request.response_format.kind != ResponseFormat::Kind::kText;
+}
+
+}  // namespace
+
+int default_max_tokens(std::string_view model, bool stream) {
+  const int large = stream ? 32000 : 16384;
+  if (starts_with(model, "claude-3-7") || starts_with(model, "claude-sonnet-") ||
+      starts_with(model, "claude-opus-") || starts_with(model, "claude-haiku-")) {
+    return large;
+  }
+  if (starts_with(model, "claude-3-5")) return 8192;
+  if (starts_with(model, "claude-3") || starts_with(model, "claude-2") ||
+      starts_with(model, "claude-instant")) {
+    return 4096;
+  }
+  // Later generations ("claude-5...") follow the newest naming and allow at least as much.
+  if (starts_with(model, "claude-")) return large;
+  return 4096;
+}
+
+int thinking_budget(const ReasoningConfig& reasoning) {
+  if (reasoning.budget_tokens > 0) return std::max(reasoning.budget_tokens, kMinThinkingBudget);
+  if (reasoning.effort.empty()) return 0;
+  if (reasoning.effort == "minimal" || reasoning.effort == "low") return 1024;
+  if (reasoning.effort == "medium") return 8192;
+  return 24576;
+}
+
+DecodeOptions decode_options_for(const ChatCompletionRequest& request) {
+  DecodeOptions out;
+  if (is_json_mode(request)) {
+    out.json_tool_name = std::string(kJsonToolName);
+    out.json_tool_forced = thinking_budget(request.reasoning) == 0;
+  }
+  return out;
+}
+
+Result<http::Request> encode_chat_request(const ChatCompletionRequest& request,
+                                          const AnthropicOptions& options) {
+  if (request.model.empty()) return invalid(options, "the request names no model");
+  AISOPOD_ASSIGN_OR_RETURN(std::string url, endpoint(options, "/v1/messages"));
+
+  json::object body;
+  body["model"] = request.model;
+
+  json::array system;
+  AISOPOD_ASSIGN_OR_RETURN(json::array messages, encode_messages(request, options, system));
+  if (messages.empty()) return invalid(options, "the request has no user or assistant message");
+
+  const int budget = thinking_budget(request.reasoning);
+  int max_tokens = request.max_tokens.value_or(default_max_tokens(request.model, request.stream));
+  int budget_sent = budget;
+  if (budget > 0) {
+    if (request.max_tokens) {
+      // The caller's limit covers thinking too: shrink the budget to fit under it.
+      budget_sent = std::min(budget, max_tokens - 1);
+      if (budget_sent < kMinThinkingBudget) {
+        budget_sent = kMinThinkingBudget;
+        max_tokens = budget_sent + 1024;
+      }
+    } else {
+      max_tokens = std::max(max_tokens, budget + 4096);
+    }
+  }
+  body["max_tokens"] = max_tokens;
+
+  const DecodeOptions decode = decode_options_for(request);
+  const bool json_mode = !decode.json_tool_name.empty();
+  if (json_mode && !decode.json_tool_forced) {
+    system.push_back(json::object{{"type", "text"}, {"text", kJsonSystemInstruction}});
+  }
+  if (!system.empty()) {
+    if (options.prompt_caching) system.back().as_object()["cache_control"] = ephemeral();
+    body["system"] = std::move(system);
+  }
+  body["messages"] = std::move(messages);
+
+  json::array tools;
+  if (!request.tools.empty()) {
+    AISOPOD_ASSIGN_OR_RETURN(tools, encode_tools(request.tools, options));
+  }
+  std::optional<json::object> tool_choice;
+  if (request.tool_choice) tool_choice = encode_tool_choice(*request.tool_choice);
+  if (json_mode) {
+    json::object tool;
+    tool["name"] = kJsonToolName;
+    tool["description"] = "Respond with a JSON object; the tool's input is the answer.";
+    if (request.response_format.kind == ResponseFormat::Kind::kJsonSchema) {
+      AISOPOD_ASSIGN_OR_RETURN(json::value schema, parse_object(request.response_format.schema,
+                                                                options, "response format schema"));
+      tool["input_schema"] = std::move(schema);
+    } else {
+      tool["input_schema"] = json::object{{"type", "object"}, {"additionalProperties", true}};
+    }
+    tools.push_back(std::move(tool));
+    if (decode.json_tool_forced) {
+      tool_choice = json::object{{"type", "tool"}, {"name", kJsonToolName}};
+    } else {
+      tool_choice = json::object{{"type", "auto"}};
+    }
+  }
+  if (request.parallel_tool_calls && !*request.parallel_tool_calls && !tools.empty()) {
+    if (!tool_choice) tool_choice = json::object{{"type", "auto"}};
+    if (tool_choice->at("type").as_string() != "none")
+      (*tool_choice)["disable_parallel_tool_use"] = true;
+  }
+  if (!tools.empty()) {
+    if (options.prompt_caching) tools.back().as_object()["cache_control"] = ephemeral();
+    body["tools"] = std::move(tools);
+  }
+  if (tool_choice) body["tool_choice"] = std::move(*tool_choice);
+
+  if (!request.stop.empty()) {
+    json::array stop;
+    for (const std::string& s : request.stop) stop.push_back(json::string(s));
+    body["stop_sequences"] = std::move(stop);
+  }
+  if (budget > 0) {
+    body["thinking"] = json::object{{"type", "enabled"}, {"budget_tokens", budget_sent}};
+  } else {
+    if (request.temperature) body["temperature"] = *request.temperature;
+    if (request.top_p) body["top_p"] = *request.top_p;
+  }
+  if (!request.user.empty()) body["metadata"] = json::object{{"user_id", request.user}};
+  if (request.stream) body["stream"] = true;
+
+  if (!request.extra_body_json.empty()) {
+    AISOPOD_ASSIGN_OR_RETURN(json::value extra,
+                             parse_object(request.extra_body_json, options, "extra_body_json"));
+    for (auto& member : extra.as_object()) body[member.key()] = std::move(member.value());
+  }
+
+  http::Request out;
+  out.method = "POST";
+  out.url = std::move(url);
+  out.headers.push_back({"Content-Type", "application/json"});
+  out.headers.push_back({"Accept", request.stream ? "text/event-stream" : "application/json"});
+  add_common_headers(options, out.headers);
+  out.body = json::serialize(body);
+  return out;
+}
+
+Result<http::Request> encode_models_request(const AnthropicOptions& options, int limit,
+                                            std::string_view after_id) {
+  std::string path = "/v1/models?limit=" + std::to_string(limit);
+  if (!after_id.empty()) path += "&after_id=" + percent_encode(after_id);
+  AISOPOD_ASSIGN_OR_RETURN(std::string url, endpoint(options, path));
+  http::Request out;
+  out.method = "GET";
+  out.url = std::move(url);
+  out.headers.push_back({"Accept", "application/json"});
+  add_common_headers(options, out.headers);
+  return out;
+}
+
+}  // namespace aisopod::anthropic

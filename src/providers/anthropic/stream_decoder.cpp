@@ -1,0 +1,560 @@
+#include "providers/anthropic/stream_decoder.hpp"
+
+#include <simdjson.h>
+#include <boost/json.hpp>
+#include <cmath>
+#include <utility>
+
+#include "providers/anthropic/error_mapper.hpp"
+
+namespace aisopod::anthropic {
+namespace {
+
+namespace od = simdjson::ondemand;
+using simdjson::error_code;
+
+#define AISOPOD_SJ_TRY(expr)                                                                   \
+  do {                                                                                         \
+    if (const error_code sj_error_ = (expr); sj_error_ != simdjson::SUCCESS) return sj_error_; \
+  } while (false)
+
+constexpr std::size_t kExcerptBytes = 80;
+
+// Views into one payload (the parser's buffers); valid until the next parse. Every field the
+// decoder needs from any event type, read in one pass whatever the member order.
+struct EventView {
+  std::string_view type;
+  std::int64_t index = 0;
+  bool has_index = false;
+  // message_start.message
+  std::string_view message_id;
+  std::string_view message_model;
+  bool has_message_usage = false;
+  Usage message_usage;
+  // content_block_start.content_block
+  std::string_view block_type;
+  std::string_view block_id;
+  std::string_view block_name;
+  std::string_view block_text;
+  std::string_view block_thinking;
+  std::string_view block_signature;
+  std::string_view block_data;
+  std::string_view block_input;  // raw JSON of a tool_use block's input
+  // content_block_delta.delta and message_delta.delta
+  std::string_view delta_type;
+  std::string_view delta_text;
+  std::string_view delta_partial_json;
+  std::string_view delta_thinking;
+  std::string_view delta_signature;
+  std::string_view delta_stop_reason;
+  // message_delta.usage
+  bool has_usage = false;
+  Usage usage;
+};
+
+// A string value; nothing for null or any other type (the getter leaves the value unconsumed,
+// so iteration skips it).
+error_code get_string_or_null(od::value value, std::string_view& out) {
+  const error_code error = value.get_string().get(out);
+  return error == simdjson::INCORRECT_TYPE ? simdjson::SUCCESS : error;
+}
+
+error_code get_count(od::value value, std::int64_t& out) {
+  od::json_type type;
+  AISOPOD_SJ_TRY(value.type().get(type));
+  if (type != od::json_type::number) return simdjson::SUCCESS;
+  double number = 0;
+  AISOPOD_SJ_TRY(value.get_double().get(number));
+  out = static_cast<std::int64_t>(std::llround(number));
+  return simdjson::SUCCESS;
+}
+
+error_code parse_usage(od::value value, Usage& usage, bool& present) {
+  od::json_type type;
+  AISOPOD_SJ_TRY(value.type().get(type));
+  if (type != od::json_type::object) return simdjson::SUCCESS;
+  present = true;
+  od::object object;
+  AISOPOD_SJ_TRY(value.get_object().get(object));
+  for (auto field_result : object) {
+    od::field field;
+    AISOPOD_SJ_TRY(std::move(field_result).get(field));
+    const od::raw_json_string key = field.key();
+    if (key == "input_tokens") {
+      AISOPOD_SJ_TRY(get_count(field.value(), usage.input_tokens));
+    } else if (key == "output_tokens") {
+      AISOPOD_SJ_TRY(get_count(field.value(), usage.output_tokens));
+    } else if (key == "cache_read_input_tokens") {
+      AISOPOD_SJ_TRY(get_count(field.value(), usage.cache_read_tokens));
+    } else if (key == "cache_creation_input_tokens") {
+      AISOPOD_SJ_TRY(get_count(field.value(), usage.cache_write_tokens));
+    }
+  }
+  return simdjson::SUCCESS;
+}
+
+// Iterates the members of `value` when it is an object (anything else is skipped).
+template <class Fn>
+error_code for_each_member(od::value value, Fn&& fn) {
+  od::json_type type;
+  AISOPOD_SJ_TRY(value.type().get(type));
+  if (type != od::json_type::object) return simdjson::SUCCESS;
+  od::object object;
+  AISOPOD_SJ_TRY(value.get_object().get(object));
+  for (auto field_result : object) {
+    od::field field;
+    AISOPOD_SJ_TRY(std::move(field_result).get(field));
+    AISOPOD_SJ_TRY(fn(field));
+  }
+  return simdjson::SUCCESS;
+}
+
+error_code parse_message(od::value value, EventView& view) {
+  return for_each_member(value, [&view](od::field& field) -> error_code {
+    const od::raw_json_string key = field.key();
+    if (key == "id") return get_string_or_null(field.value(), view.message_id);
+    if (key == "model") return get_string_or_null(field.value(), view.message_model);
+    if (key == "usage") {
+      return parse_usage(field.value(), view.message_usage, view.has_message_usage);
+    }
+    return simdjson::SUCCESS;
+  });
+}
+
+error_code parse_block(od::value value, EventView& view) {
+  return for_each_member(value, [&view](od::field& field) -> error_code {
+    const od::raw_json_string key = field.key();
+    if (key == "type") return get_string_or_null(field.value(), view.block_type);
+    if (key == "id") return get_string_or_null(field.value(), view.block_id);
+    if (key == "name") return get_string_or_null(field.value(), view.block_name);
+    if (key == "text") return get_string_or_null(field.value(), view.block_text);
+    if (key == "thinking") return get_string_or_null(field.value(), view.block_thinking);
+    if (key == "signature") return get_string_or_null(field.value(), view.block_signature);
+    if (key == "data") return get_string_or_null(field.value(), view.block_data);
+    if (key == "input") {
+      od::json_type type;
+      AISOPOD_SJ_TRY(field.value().type().get(type));
+      if (type != od::json_type::object) return simdjson::SUCCESS;
+      od::object input;
+      AISOPOD_SJ_TRY(field.value().get_object().get(input));
+      return input.raw_json().get(view.block_input);
+    }
+    return simdjson::SUCCESS;
+  });
+}
+
+error_code parse_delta(od::value value, EventView& view) {
+  return for_each_member(value, [&view](od::field& field) -> error_code {
+    const od::raw_json_string key = field.key();
+    if (key == "type") return get_string_or_null(field.value(), view.delta_type);
+    if (key == "text") return get_string_or_null(field.value(), view.delta_text);
+    if (key == "partial_json") return get_string_or_null(field.value(), view.delta_partial_json);
+    if (key == "thinking") return get_string_or_null(field.value(), view.delta_thinking);
+    if (key == "signature") return get_string_or_null(field.value(), view.delta_signature);
+    if (key == "stop_reason") return get_string_or_null(field.value(), view.delta_stop_reason);
+    return simdjson::SUCCESS;
+  });
+}
+
+error_code parse_event(od::document& document, EventView& view) {
+  od::object root;
+  AISOPOD_SJ_TRY(document.get_object().get(root));
+  for (auto field_result : root) {
+    od::field field;
+    AISOPOD_SJ_TRY(std::move(field_result).get(field));
+    const od::raw_json_string key = field.key();
+    if (key == "type") {
+      AISOPOD_SJ_TRY(get_string_or_null(field.value(), view.type));
+    } else if (key == "index") {
+      const error_code e = field.value().get_int64().get(view.index);
+      if (e == simdjson::SUCCESS) {
+        view.has_index = true;
+      } else if (e != simdjson::INCORRECT_TYPE && e != simdjson::NUMBER_ERROR) {
+        return e;
+      }
+    } else if (key == "message") {
+      AISOPOD_SJ_TRY(parse_message(field.value(), view));
+    } else if (key == "content_block") {
+      AISOPOD_SJ_TRY(parse_block(field.value(), view));
+    } else if (key == "delta") {
+      AISOPOD_SJ_TRY(parse_delta(field.value(), view));
+    } else if (key == "usage") {
+      AISOPOD_SJ_TRY(parse_usage(field.value(), view.usage, view.has_usage));
+    }
+  }
+  return simdjson::SUCCESS;
+}
+
+std::string excerpt(std::string_view data) {
+  std::string out(data.substr(0, kExcerptBytes));
+  for (char& c : out) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  if (data.size() > kExcerptBytes) out += "...";
+  return out;
+}
+
+bool is_blank(std::string_view s) {
+  for (char c : s) {
+    if (c != ' ' && c != '\t' && c != '\n' && c != '\r') return false;
+  }
+  return true;
+}
+
+void merge_usage(std::optional<Usage>& into, const Usage& piece) {
+  if (into) {
+    into->merge_max(piece);
+  } else {
+    into = piece;
+  }
+}
+
+FinishReason finish_for(std::string_view raw, bool json_tool_called, int tool_calls) {
+  // The JSON-mode tool is how the answer is delivered, not a call the caller must run.
+  if (raw == "tool_use" && json_tool_called && tool_calls == 0) return FinishReason::kStop;
+  return finish_reason_from_anthropic(raw);
+}
+
+}  // namespace
+
+#undef AISOPOD_SJ_TRY
+
+FinishReason finish_reason_from_anthropic(std::string_view raw) {
+  if (raw == "max_tokens" || raw == "model_context_window_exceeded") return FinishReason::kLength;
+  if (raw == "tool_use") return FinishReason::kToolCalls;
+  if (raw == "refusal") return FinishReason::kContentFilter;
+  return FinishReason::kStop;
+}
+
+struct StreamDecoder::Scratch {
+  od::parser parser;
+};
+
+StreamDecoder::StreamDecoder(std::string provider_id, DecodeOptions options)
+    : provider_id_(std::move(provider_id)),
+      options_(std::move(options)),
+      scratch_(std::make_unique<Scratch>()) {}
+StreamDecoder::~StreamDecoder() = default;
+StreamDecoder::StreamDecoder(StreamDecoder&&) noexcept = default;
+StreamDecoder& StreamDecoder::operator=(StreamDecoder&&) noexcept = default;
+
+void StreamDecoder::feed(std::string_view bytes) {
+  if (done_ || finish_status_) return;
+  sse_.feed(bytes);
+}
+
+void StreamDecoder::fail(Status status) {
+  if (status.provider().empty()) status.set_provider(provider_id_);
+  error_ = std::move(status);
+  done_ = true;
+}
+
+Result<std::optional<ChatCompletionChunk>> StreamDecoder::next() {
+  for (;;) {
+    if (!ready_.empty()) {
+      ChatCompletionChunk chunk = std::move(ready_.front());
+      ready_.pop_front();
+      return std::optional<ChatCompletionChunk>(std::move(chunk));
+    }
+    if (!error_.ok()) return error_;
+    if (done_) return std::optional<ChatCompletionChunk>();
+    auto event = sse_.next();
+    if (!event.ok()) {
+      fail(event.error());
+      continue;
+    }
+    if (!event->has_value()) return std::optional<ChatCompletionChunk>();
+    process_event(**event);
+  }
+}
+
+Status StreamDecoder::finish() {
+  if (finish_status_) return *finish_status_;
+  while (!done_) {
+    auto event = sse_.next();
+    if (!event.ok()) {
+      fail(event.error());
+      break;
+    }
+    if (!event->has_value()) break;
+    process_event(**event);
+  }
+  if (!done_) {
+    const Status framing = sse_.finish();
+    std::string message = "stream ended before message_stop";
+    if (!framing.ok()) message += " (" + framing.message() + ")";
+    fail(Status(StatusCode::kProtocolError, std::move(message)));
+  }
+  done_ = true;
+  finish_status_ = error_;
+  return error_;
+}
+
+ChatCompletionChunk& StreamDecoder::open_chunk() {
+  ChatCompletionChunk& chunk = ready_.emplace_back();
+  chunk.id = id_;
+  chunk.model = model_;
+  return chunk;
+}
+
+StreamDecoder::Block* StreamDecoder::find_block(std::int64_t wire_index) {
+  for (Block& block : blocks_) {
+    if (block.wire_index == wire_index) return &block;
+  }
+  return nullptr;
+}
+
+bool StreamDecoder::process_event(const codec::SseEvent& event) {
+  if (is_blank(event.data)) return true;
+  // The SSE decoder guarantees kJsonPadding readable bytes after the data: parse in place.
+  // Trailing spaces after the JSON (Anthropic pads data lines) are plain whitespace to simdjson.
+  static_assert(codec::kJsonPadding >= simdjson::SIMDJSON_PADDING);
+  const simdjson::padded_string_view padded(event.data.data(), event.data.size(),
+                                            event.data.size() + codec::kJsonPadding);
+  EventView view;
+  od::document document;
+  error_code code = scratch_->parser.iterate(padded).get(document);
+  if (code == simdjson::SUCCESS) code = parse_event(document, view);
+  if (code != simdjson::SUCCESS) {
+    fail(Status(StatusCode::kProtocolError, std::string("malformed stream event (") +
+                                                simdjson::error_message(code) +
+                                                "): " + excerpt(event.data)));
+    return false;
+  }
+  const std::string_view type = view.type.empty() ? event.event : view.type;
+
+  if (type == "content_block_delta") {
+    Block* block = view.has_index ? find_block(view.index) : nullptr;
+    if (block == nullptr) return true;
+    const std::string_view delta = view.delta_type;
+    if (delta == "text_delta" && block->kind == BlockKind::kText && !view.delta_text.empty()) {
+      open_chunk().delta.content.assign(view.delta_text);
+    } else if (delta == "thinking_delta" && block->kind == BlockKind::kThinking &&
+               !view.delta_thinking.empty()) {
+      open_chunk().delta.reasoning.assign(view.delta_thinking);
+    } else if (delta == "signature_delta" && block->kind == BlockKind::kThinking &&
+               !view.delta_signature.empty()) {
+      open_chunk().delta.reasoning_signature.assign(view.delta_signature);
+    } else if (delta == "input_json_delta" && !view.delta_partial_json.empty()) {
+      if (block->kind == BlockKind::kToolUse) {
+        block->has_arguments = true;
+        ToolCallDelta call;
+        call.index = block->tool_index;
+        call.arguments.assign(view.delta_partial_json);
+        open_chunk().delta.tool_calls.push_back(std::move(call));
+      } else if (block->kind == BlockKind::kJsonTool) {
+        block->has_arguments = true;
+        open_chunk().delta.content.assign(view.delta_partial_json);
+      }
+    }
+    return true;
+  }
+
+  if (type == "content_block_start") {
+    if (!view.has_index) return true;
+    Block* block = find_block(view.index);
+    if (block == nullptr) {
+      block = &blocks_.emplace_back();
+      block->wire_index = view.index;
+    }
+    *block = Block{view.index, BlockKind::kSkipped, 0, false};
+    const std::string_view kind = view.block_type;
+    if (kind == "text") {
+      if (!options_.json_tool_name.empty() && options_.json_tool_forced) return true;
+      block->kind = BlockKind::kText;
+      if (!view.block_text.empty()) open_chunk().delta.content.assign(view.block_text);
+    } else if (kind == "thinking") {
+      block->kind = BlockKind::kThinking;
+      if (!view.block_thinking.empty() || !view.block_signature.empty()) {
+        ChatCompletionChunk& chunk = open_chunk();
+        chunk.delta.reasoning.assign(view.block_thinking);
+        chunk.delta.reasoning_signature.assign(view.block_signature);
+      }
+    } else if (kind == "redacted_thinking") {
+      if (!view.block_data.empty()) open_chunk().delta.redacted_reasoning.assign(view.block_data);
+    } else if (kind == "tool_use") {
+      if (!options_.json_tool_name.empty() && view.block_name == options_.json_tool_name) {
+        block->kind = BlockKind::kJsonTool;
+        json_tool_called_ = true;
+      } else {
+        block->kind = BlockKind::kToolUse;
+        block->tool_index = tool_calls_++;
+        ToolCallDelta call;
+        call.index = block->tool_index;
+        call.id.assign(view.block_id);
+        call.name.assign(view.block_name);
+        open_chunk().delta.tool_calls.push_back(std::move(call));
+      }
+      // The input arrives as input_json_delta fragments; an input given whole at the start
+      // (some proxies) is kept for content_block_stop.
+      if (!view.block_input.empty() && !is_blank(view.block_input) && view.block_input != "{}") {
+        pending_input_.assign(view.block_input);
+        pending_input_index_ = view.index;
+      }
+    }
+    return true;
+  }
+
+  if (type == "content_block_stop") {
+    Block* block = view.has_index ? find_block(view.index) : nullptr;
+    if (block == nullptr) return true;
+    if ((block->kind == BlockKind::kToolUse || block->kind == BlockKind::kJsonTool) &&
+        !block->has_arguments) {
+      // A call without arguments streams only "": its arguments are the empty object.
+      std::string input = "{}";
+      if (pending_input_index_ == block->wire_index && !pending_input_.empty()) {
+        input = std::move(pending_input_);
+      }
+      block->has_arguments = true;
+      if (block->kind == BlockKind::kToolUse) {
+        ToolCallDelta call;
+        call.index = block->tool_index;
+        call.arguments = std::move(input);
+        open_chunk().delta.tool_calls.push_back(std::move(call));
+      } else {
+        open_chunk().delta.content = std::move(input);
+      }
+    }
+    if (pending_input_index_ == block->wire_index) {
+      pending_input_.clear();
+      pending_input_index_ = -1;
+    }
+    return true;
+  }
+
+  if (type == "message_start") {
+    if (!view.message_id.empty()) id_.assign(view.message_id);
+    if (!view.message_model.empty()) model_.assign(view.message_model);
+    if (view.has_message_usage) merge_usage(usage_, view.message_usage);
+    // A second message_start means the upstream restarted the message: its blocks start again
+    // at index 0. Tool-call numbering continues so that indexes stay unique.
+    blocks_.clear();
+    pending_input_.clear();
+    pending_input_index_ = -1;
+    stop_reason_.clear();
+    if (!role_sent_) {
+      role_sent_ = true;
+      open_chunk().delta.role = Role::kAssistant;
+    }
+    return true;
+  }
+
+  if (type == "message_delta") {
+    if (!view.delta_stop_reason.empty()) stop_reason_.assign(view.delta_stop_reason);
+    if (view.has_usage) merge_usage(usage_, view.usage);
+    return true;
+  }
+
+  if (type == "message_stop") {
+    ChatCompletionChunk& chunk = open_chunk();
+    chunk.finish_reason = finish_for(stop_reason_, json_tool_called_, tool_calls_);
+    chunk.raw_finish_reason = stop_reason_;
+    chunk.usage = usage_;
+    done_ = true;
+    return true;
+  }
+
+  if (type == "error") {
+    fail(status_from_stream_error(event.data, provider_id_));
+    return false;
+  }
+  return true;  // ping, and event types this decoder does not know
+}
+
+Result<std::vector<ChatCompletionChunk>> decode_message(std::string_view body,
+                                                        std::string_view provider_id,
+                                                        const DecodeOptions& options) {
+  namespace json = boost::json;
+  auto protocol_error = [&](std::string message) {
+    return Status(StatusCode::kProtocolError, std::move(message))
+        .set_provider(std::string(provider_id));
+  };
+  boost::system::error_code ec;
+  json::value root = json::parse(body, ec);
+  if (ec || !root.is_object()) {
+    return protocol_error("response is not a JSON object: " + excerpt(body));
+  }
+  const json::object& message = root.get_object();
+  auto string_at = [](const json::object& object, std::string_view key) -> std::string {
+    const json::value* value = object.if_contains(key);
+    if (value == nullptr || !value->is_string()) return {};
+    return std::string(value->get_string());
+  };
+  if (string_at(message, "type") == "error" || message.contains("error")) {
+    return status_from_stream_error(body, provider_id);
+  }
+  const json::value* content = message.if_contains("content");
+  if (content == nullptr || !content->is_array()) {
+    return protocol_error("response has no content array: " + excerpt(body));
+  }
+
+  std::vector<ChatCompletionChunk> chunks;
+  ChatCompletionChunk main;
+  main.id = string_at(message, "id");
+  main.model = string_at(message, "model");
+  main.delta.role = Role::kAssistant;
+  const bool drop_text = !options.json_tool_name.empty() && options.json_tool_forced;
+  bool json_tool_called = false;
+  int tool_calls = 0;
+  for (const json::value& element : content->get_array()) {
+    if (!element.is_object()) continue;
+    const json::object& block = element.get_object();
+    const std::string type = string_at(block, "type");
+    if (type == "text") {
+      if (!drop_text) main.delta.content += string_at(block, "text");
+    } else if (type == "thinking") {
+      main.delta.reasoning += string_at(block, "thinking");
+      main.delta.reasoning_signature += string_at(block, "signature");
+    } else if (type == "redacted_thinking") {
+      std::string data = string_at(block, "data");
+      if (data.empty()) continue;
+      if (!main.delta.redacted_reasoning.empty()) {
+        // One chunk holds one redacted block: earlier ones go out in chunks of their own.
+        ChatCompletionChunk extra;
+        extra.id = main.id;
+        extra.model = main.model;
+        extra.delta.redacted_reasoning = std::move(main.delta.redacted_reasoning);
+        chunks.push_back(std::move(extra));
+      }
+      main.delta.redacted_reasoning = std::move(data);
+    } else if (type == "tool_use") {
+      const json::value* input = block.if_contains("input");
+      std::string arguments =
+          input != nullptr && input->is_object() ? json::serialize(*input) : std::string("{}");
+      const std::string name = string_at(block, "name");
+      if (!options.json_tool_name.empty() && name == options.json_tool_name) {
+        json_tool_called = true;
+        main.delta.content += arguments;
+        continue;
+      }
+      ToolCallDelta call;
+      call.index = tool_calls++;
+      call.id = string_at(block, "id");
+      call.name = name;
+      call.arguments = std::move(arguments);
+      main.delta.tool_calls.push_back(std::move(call));
+    }
+  }
+  main.raw_finish_reason = string_at(message, "stop_reason");
+  main.finish_reason = finish_for(main.raw_finish_reason, json_tool_called, tool_calls);
+  if (const json::value* usage = message.if_contains("usage"); usage && usage->is_object()) {
+    Usage u;
+    auto count = [&](std::string_view key) -> std::int64_t {
+      const json::value* v = usage->get_object().if_contains(key);
+      if (v == nullptr) return 0;
+      if (v->is_int64()) return v->get_int64();
+      if (v->is_uint64()) return static_cast<std::int64_t>(v->get_uint64());
+      if (v->is_double()) return static_cast<std::int64_t>(std::llround(v->get_double()));
+      return 0;
+    };
+    u.input_tokens = count("input_tokens");
+    u.output_tokens = count("output_tokens");
+    u.cache_read_tokens = count("cache_read_input_tokens");
+    u.cache_write_tokens = count("cache_creation_input_tokens");
+    main.usage = u;
+  }
+  chunks.push_back(std::move(main));
+  return chunks;
+}
+
+}  // namespace aisopod::anthropic

@@ -1,0 +1,18 @@
+// The OpenAI provider: OpenAI's Chat Completions API, and any server that speaks it (base-URL
+// override). Wires the pure translators in this folder to aisopod::http.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "aisopod/provider.hpp"
+#include "core/http_provider.hpp"
+#include "providers/openai/request_encoder.hpp"
+
+namespace aisopod::openai {
+
+// A provider for `options.provider_id`, authenticating with `Authorization: Bearer <secret>`.
+// Thread-safe; holds no I/O resources.
+std::shared_ptr<ModelProvider> make_provider(OpenAIOptions options, SecretSource secret);
+
+}  // namespace aisopod::openai

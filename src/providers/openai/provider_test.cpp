@@ -1,0 +1,291 @@
+// The OpenAI provider against the in-process fake upstream: success, every error class,
+// faults mid-stream, non-streaming, models, health, and headers.
+#include "providers/openai/provider.hpp"
+#include "providers/openai/stream_decoder.hpp"
+
+#include <gtest/gtest.h>
+
+#include "aisopod/accumulator.hpp"
+#include "testing/fake_upstream.hpp"
+#include "testing/run_task.hpp"
+#include "testing/testdata.hpp"
+
+namespace aisopod::openai {
+namespace {
+
+using aisopod::testing::FakeUpstream;
+using aisopod::testing::read_testdata;
+using aisopod::testing::RecordedRequest;
+using aisopod::testing::run_task;
+using aisopod::testing::ScriptedResponse;
+
+constexpr const char* kKey = "sk-test-4f9c2a7d1e";
+
+std::shared_ptr<ModelProvider> provider_for(const FakeUpstream& upstream, std::string key = kKey) {
+  OpenAIOptions options;
+  options.base_url = upstream.base_url() + "/v1/";
+  options.provider_id = "openai";
+  options.organization = "org-1";
+  options.project = "proj-1";
+  return make_provider(options, [key]() -> Result<std::string> { return key; });
+}
+
+ChatCompletionRequest hello_request(bool stream = true) {
+  ChatCompletionRequest request;
+  request.model = "gpt-4o";
+  request.messages.push_back(Message::user("Hello"));
+  request.stream = stream;
+  return request;
+}
+
+struct Outcome {
+  Status start;  // the error of chat_completion, if any
+  std::vector<ChatCompletionChunk> chunks;
+  Status end;  // the error that ended the stream, if any
+  ChatCompletion completion;
+};
+
+Task<Outcome> collect(std::shared_ptr<ModelProvider> provider, ChatCompletionRequest request,
+                      CallOptions options = {}) {
+  Outcome out;
+  Result<ChunkStream> stream = co_await provider->chat_completion(std::move(request), options);
+  if (!stream.ok()) {
+    out.start = stream.error();
+    co_return out;
+  }
+  ChatCompletionAccumulator acc;
+  for (;;) {
+    Result<std::optional<ChatCompletionChunk>> next = co_await stream->next();
+    if (!next.ok()) {
+      out.end = next.error();
+      break;
+    }
+    if (!next->has_value()) break;
+    acc.add(**next);
+    out.chunks.push_back(std::move(**next));
+  }
+  out.completion = acc.result();
+  co_return out;
+}
+
+// The text and usage the recording holds, decoded without any network.
+ChatCompletion decode_offline(const std::string& wire) {
+  StreamDecoder decoder("openai");
+  decoder.feed(wire);
+  ChatCompletionAccumulator acc;
+  for (;;) {
+    auto next = decoder.next();
+    EXPECT_TRUE(next.ok());
+    if (!next.ok() || !next->has_value()) break;
+    acc.add(**next);
+  }
+  EXPECT_TRUE(decoder.finish().ok());
+  return acc.result();
+}
+
+TEST(OpenAIProvider, StreamsARecordingAndSendsTheRightRequest) {
+  const std::string wire = read_testdata("openai/openai-python/test_parse_nothing.sse");
+  FakeUpstream upstream([&](const RecordedRequest&) {
+    ScriptedResponse r = ScriptedResponse::sse(wire, std::chrono::milliseconds(0));
+    return r;
+  });
+  Outcome out = run_task(collect(provider_for(upstream), hello_request()));
+  ASSERT_TRUE(out.start.ok()) << out.start.to_string();
+  ASSERT_TRUE(out.end.ok()) << out.end.to_string();
+  const ChatCompletion expected = decode_offline(wire);
+  EXPECT_FALSE(expected.message.text().empty());
+  EXPECT_EQ(out.completion.message.text(), expected.message.text());
+  ASSERT_TRUE(out.completion.usage.has_value());
+  EXPECT_EQ(out.completion.usage, expected.usage);
+  EXPECT_EQ(out.completion.finish_reason, FinishReason::kStop);
+
+  const auto requests = upstream.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].method, "POST");
+  EXPECT_EQ(requests[0].target, "/v1/chat/completions");
+  EXPECT_EQ(requests[0].header("Authorization"), std::string("Bearer ") + kKey);
+  EXPECT_EQ(requests[0].header("OpenAI-Organization"), "org-1");
+  EXPECT_EQ(requests[0].header("OpenAI-Project"), "proj-1");
+  EXPECT_NE(requests[0].body.find("\"stream\":true"), std::string::npos);
+  EXPECT_NE(requests[0].body.find("\"include_usage\":true"), std::string::npos);
+  EXPECT_NE(requests[0].body.find("\"model\":\"gpt-4o\""), std::string::npos);
+}
+
+TEST(OpenAIProvider, NonStreamingYieldsOneChunk) {
+  const std::string body = read_testdata("openai/vercel-ai/openai-text.json");
+  FakeUpstream upstream([&](const RecordedRequest&) {
+    return ScriptedResponse::with_body(200, "application/json", body);
+  });
+  Outcome out = run_task(collect(provider_for(upstream), hello_request(false)));
+  ASSERT_TRUE(out.start.ok()) << out.start.to_string();
+  ASSERT_TRUE(out.end.ok()) << out.end.to_string();
+  ASSERT_EQ(out.chunks.size(), 1u);
+  EXPECT_FALSE(out.completion.message.text().empty());
+  EXPECT_NE(body.find(out.completion.message.text().substr(0, 20)), std::string::npos);
+  ASSERT_TRUE(out.completion.usage.has_value());
+  EXPECT_GT(out.completion.usage->output_tokens, 0);
+  const auto requests = upstream.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].body.find("\"stream\":true"), std::string::npos);
+}
+
+struct ErrorCase {
+  int http_status;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  StatusCode expected;
+};
+
+TEST(OpenAIProvider, MapsEveryErrorClassBeforeTheFirstChunk) {
+  const std::vector<ErrorCase> cases = {
+      {401,
+       {},
+       R"({"error":{"message":"Incorrect API key provided","type":"invalid_request_error","code":"invalid_api_key"}})",
+       StatusCode::kUnauthenticated},
+      {403,
+       {},
+       R"({"error":{"message":"not allowed","type":"invalid_request_error"}})",
+       StatusCode::kPermissionDenied},
+      {404,
+       {},
+       R"({"error":{"message":"The model `x` does not exist","code":"model_not_found"}})",
+       StatusCode::kNotFound},
+      {429,
+       {{"retry-after", "7"}},
+       R"({"error":{"message":"Rate limit reached","code":"rate_limit_exceeded"}})",
+       StatusCode::kRateLimited},
+      {429,
+       {},
+       R"({"error":{"message":"You exceeded your current quota","type":"insufficient_quota","code":"insufficient_quota"}})",
+       StatusCode::kBilling},
+      {400,
+       {},
+       R"({"error":{"message":"This model's maximum context length is 128000 tokens","code":"context_length_exceeded"}})",
+       StatusCode::kContextLengthExceeded},
+      {500,
+       {},
+       R"({"error":{"message":"server error","type":"server_error"}})",
+       StatusCode::kUnavailable},
+  };
+  for (const ErrorCase& c : cases) {
+    FakeUpstream upstream([&](const RecordedRequest&) {
+      ScriptedResponse r = ScriptedResponse::with_body(c.http_status, "application/json", c.body);
+      for (const auto& h : c.headers) r.headers.push_back(h);
+      return r;
+    });
+    Outcome out = run_task(collect(provider_for(upstream), hello_request()));
+    EXPECT_EQ(out.start.code(), c.expected) << c.http_status << " " << out.start.to_string();
+    EXPECT_EQ(out.start.http_status(), c.http_status);
+    EXPECT_EQ(out.start.provider(), "openai");
+    EXPECT_EQ(out.start.to_string().find(kKey), std::string::npos);
+    if (c.http_status == 429 && !c.headers.empty()) {
+      ASSERT_TRUE(out.start.retry_after().has_value());
+      EXPECT_EQ(out.start.retry_after()->count(), 7000);
+    }
+  }
+}
+
+TEST(OpenAIProvider, ResetMidStreamDeliversChunksThenUnavailable) {
+  const std::string wire = read_testdata("openai/openai-python/test_parse_nothing.sse");
+  const std::string first_half = wire.substr(0, wire.find("\n\n", wire.size() / 2) + 2);
+  FakeUpstream upstream([&](const RecordedRequest&) {
+    ScriptedResponse r = ScriptedResponse::sse(first_half);
+    r.fault = ScriptedResponse::Fault::kResetAfterBody;
+    return r;
+  });
+  Outcome out = run_task(collect(provider_for(upstream), hello_request()));
+  ASSERT_TRUE(out.start.ok()) << out.start.to_string();
+  EXPECT_FALSE(out.chunks.empty());
+  EXPECT_FALSE(out.completion.message.text().empty());
+  EXPECT_TRUE(out.end.code() == StatusCode::kUnavailable ||
+              out.end.code() == StatusCode::kProtocolError)
+      << out.end.to_string();
+  EXPECT_EQ(out.end.provider(), "openai");
+}
+
+TEST(OpenAIProvider, StallTripsTheIdleTimeout) {
+  const std::string wire = read_testdata("openai/openai-python/test_parse_nothing.sse");
+  const std::string head = wire.substr(0, wire.find("\n\n") + 2);
+  FakeUpstream upstream([&](const RecordedRequest&) {
+    ScriptedResponse r = ScriptedResponse::sse(head);
+    r.fault = ScriptedResponse::Fault::kStallAfterBody;
+    return r;
+  });
+  CallOptions options;
+  options.idle_timeout = std::chrono::milliseconds(300);
+  Outcome out = run_task(collect(provider_for(upstream), hello_request(), options));
+  ASSERT_TRUE(out.start.ok()) << out.start.to_string();
+  EXPECT_EQ(out.end.code(), StatusCode::kTimeout) << out.end.to_string();
+}
+
+TEST(OpenAIProvider, ListsModels) {
+  FakeUpstream upstream([](const RecordedRequest&) {
+    return ScriptedResponse::with_body(
+        200, "application/json",
+        R"({"object":"list","data":[{"id":"gpt-4o","object":"model","created":1715367049,"owned_by":"system"},{"id":"o3-mini","object":"model","created":1,"owned_by":"openai"}]})");
+  });
+  auto models = run_task(provider_for(upstream)->list_models());
+  ASSERT_TRUE(models.ok()) << models.error().to_string();
+  ASSERT_EQ(models->size(), 2u);
+  EXPECT_EQ((*models)[0].id, "gpt-4o");
+  EXPECT_EQ((*models)[0].provider, "openai");
+  EXPECT_EQ((*models)[0].owned_by, "system");
+  EXPECT_EQ((*models)[1].id, "o3-mini");
+  const auto requests = upstream.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].method, "GET");
+  EXPECT_EQ(requests[0].target, "/v1/models");
+}
+
+TEST(OpenAIProvider, HealthStates) {
+  FakeUpstream healthy([](const RecordedRequest&) {
+    return ScriptedResponse::with_body(200, "application/json", R"({"object":"list","data":[]})");
+  });
+  EXPECT_EQ(run_task(provider_for(healthy)->health_check()).state, HealthStatus::State::kHealthy);
+  FakeUpstream refusing([](const RecordedRequest&) {
+    return ScriptedResponse::with_body(401, "application/json",
+                                       R"({"error":{"message":"bad key"}})");
+  });
+  HealthStatus degraded = run_task(provider_for(refusing)->health_check());
+  EXPECT_EQ(degraded.state, HealthStatus::State::kDegraded);
+  EXPECT_NE(degraded.message.find("unauthenticated"), std::string::npos);
+
+  std::string dead_url;
+  {
+    FakeUpstream gone([](const RecordedRequest&) { return ScriptedResponse(); });
+    dead_url = gone.base_url();
+  }
+  OpenAIOptions options;
+  options.base_url = dead_url + "/v1";
+  auto provider = make_provider(options, {});
+  HealthStatus down = run_task(provider->health_check());
+  EXPECT_EQ(down.state, HealthStatus::State::kUnhealthy);
+  EXPECT_NE(down.message.find("unavailable"), std::string::npos);
+}
+
+TEST(OpenAIProvider, MissingKeyFailsBeforeSending) {
+  FakeUpstream upstream([](const RecordedRequest&) { return ScriptedResponse(); });
+  OpenAIOptions options;
+  options.base_url = upstream.base_url() + "/v1";
+  auto provider = make_provider(options, []() -> Result<std::string> {
+    return Status(StatusCode::kUnauthenticated, "environment variable OPENAI_API_KEY is not set");
+  });
+  Outcome out = run_task(collect(provider, hello_request()));
+  EXPECT_EQ(out.start.code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(out.start.provider(), "openai");
+  EXPECT_TRUE(upstream.requests().empty());
+}
+
+TEST(OpenAIProvider, EmptySecretSendsNoAuthorization) {
+  FakeUpstream upstream([](const RecordedRequest&) {
+    return ScriptedResponse::with_body(200, "application/json", R"({"object":"list","data":[]})");
+  });
+  auto models = run_task(provider_for(upstream, "")->list_models());
+  ASSERT_TRUE(models.ok());
+  const auto requests = upstream.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].header("Authorization"), "");
+}
+
+}  // namespace
+}  // namespace aisopod::openai

@@ -1,0 +1,121 @@
+// OpenAI Chat Completions response decoders: the stream decoder (response body bytes in,
+// normalized chunks out; sans-I/O, built on codec::SseDecoder; one per request, not
+// thread-safe) and the non-streaming decoder (decode_completion, pure).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "aisopod/status.hpp"
+#include "aisopod/types.hpp"
+#include "codec/sse.hpp"
+
+namespace aisopod::openai {
+
+// Decodes one `text/event-stream` body of POST /chat/completions (OpenAI and compatible
+// servers: Azure, Groq, DeepSeek, Qwen, Mistral, gateways). Usage:
+//
+//   StreamDecoder decoder(provider_id);
+//   for each body read:  decoder.feed(bytes); while (chunk = decoder.next(), *chunk) emit(**chunk);
+//   at the end of body:  Status s = decoder.finish();  then drain next() once more: the last
+//                        chunk (finish reason and usage) can be released by finish().
+//
+// Rules (reference/wire-formats.md 2.3-2.6):
+//   - Only choice index 0 is decoded (n > 1 choices are ignored). delta.role, delta.content,
+//     delta.refusal (as content), delta.reasoning_content / delta.reasoning (as reasoning) and
+//     delta.tool_calls are mapped; unknown fields are ignored.
+//   - Tool calls are re-indexed densely in order of appearance (a server that starts at 1
+//     yields index 0). The first delta of a call carries id and name; a known id or name is
+//     never overwritten, nor repeated, and an empty id or name is never reported.
+//   - Every chunk carries the id and model of the stream (the latest non-empty values seen).
+//   - Usage (prompt/completion tokens, cached and reasoning tokens; also Groq's x_groq.usage) is
+//     reported once, in the last chunk: the chunk with the finish reason is held back until the
+//     usage arrives or the stream ends. A stream with [DONE] but no finish reason ends with a
+//     chunk whose finish reason is stop (raw reason empty).
+//   - Chunks that add nothing (Azure's choices:[] preamble, empty continuation deltas) are
+//     skipped; the first chunk with a role is kept.
+//   - `data: [DONE]` ends the stream; bytes after it are ignored.
+// Errors, all sticky and carrying the provider id: a `{"error":{...}}` payload (mapped by
+// status_from_stream_error: server_error -> unavailable, ...); malformed JSON or a payload that
+// is not an object (protocol_error with a short excerpt); SSE framing errors; a body that ends
+// with neither [DONE] nor a finish reason (protocol_error "stream ended early").
+class StreamDecoder {
+ public:
+  explicit StreamDecoder(std::string provider_id = "openai");
+  ~StreamDecoder();
+  StreamDecoder(StreamDecoder&&) noexcept;
+  StreamDecoder& operator=(StreamDecoder&&) noexcept;
+  StreamDecoder(const StreamDecoder&) = delete;
+  StreamDecoder& operator=(const StreamDecoder&) = delete;
+
+  // Appends body bytes (copied). Never fails; errors surface from next(). Ignored after
+  // [DONE], after finish() and after an error.
+  void feed(std::string_view bytes);
+
+  // The next chunk; std::nullopt when more bytes are needed, or, once the stream has ended
+  // ([DONE] seen, or finish() called), when every chunk has been returned; or the sticky error
+  // (after any chunk decoded before it).
+  Result<std::optional<ChatCompletionChunk>> next();
+
+  // End of body. Decodes what is still buffered, then: ok after [DONE], or after a finish
+  // reason (the held-back last chunk is then returned by next()); protocol_error "stream ended
+  // early" otherwise; or the sticky error. Calling it again returns the same status.
+  Status finish();
+
+ private:
+  struct Scratch;
+  struct ToolCallState {
+    std::int64_t wire_index = 0;
+    std::string id;
+    bool id_known = false;
+    bool name_known = false;
+  };
+
+  // Decodes one event. Chunks go to *out while it is empty (the Result next() returns), then
+  // to ready_; with out == nullptr, all go to ready_. False after an error (made sticky by
+  // fail()); no Status is built on the success path, which runs once per chunk.
+  bool process_event(const codec::SseEvent& event, std::optional<ChatCompletionChunk>* out);
+  void fail(Status status);  // makes `status` the sticky error
+  void end_of_stream(std::optional<ChatCompletionChunk>* out);
+  // A new chunk carrying id_ and model_, placed as described for process_event().
+  ChatCompletionChunk& open_chunk(std::optional<ChatCompletionChunk>* out);
+  // Removes the chunk open_chunk() returned last (after it was found empty or moved away).
+  void drop_chunk(const ChatCompletionChunk& chunk, std::optional<ChatCompletionChunk>* out);
+  void emit(ChatCompletionChunk&& chunk, std::optional<ChatCompletionChunk>* out);
+
+  codec::SseDecoder sse_;
+  std::string provider_id_;
+  std::unique_ptr<Scratch> scratch_;  // simdjson parser and reusable views
+  Status error_;
+  std::optional<Status> finish_status_;
+  bool done_ = false;  // [DONE] seen or the end reached: no more events are read
+  bool role_sent_ = false;
+  bool finish_seen_ = false;
+  bool usage_reported_ = false;
+  std::string id_;
+  std::string model_;
+  std::optional<Usage> usage_;               // usage received and not yet reported
+  std::optional<ChatCompletionChunk> held_;  // the finish chunk, waiting for usage
+  std::vector<ToolCallState> calls_;         // by dense index
+  std::vector<ChatCompletionChunk> ready_;   // decoded, not yet returned
+  std::size_t ready_head_ = 0;
+};
+
+// The normalized finish reason for an OpenAI finish_reason string: stop, length, tool_calls
+// (and the legacy function_call), content_filter; anything else is stop (keep the raw string).
+FinishReason finish_reason_from_openai(std::string_view raw);
+
+// Decodes the body of a successful non-streaming POST /chat/completions into one chunk that
+// holds the whole answer: role assistant, message.content (refusal text appended to it),
+// reasoning_content / reasoning, every tool call with its full arguments (indexes 0..n-1 in
+// order; a legacy function_call counts as one), the finish reason (stop when absent, raw string
+// kept), usage, id and model. Only the choice with index 0 is read. Pure; thread-safe.
+// Errors (carrying `provider_id`): a body with an "error" member is mapped like a stream error
+// (status_from_stream_error); a body that is not JSON or has no choice 0 is protocol_error.
+Result<ChatCompletionChunk> decode_completion(std::string_view body, std::string_view provider_id);
+
+}  // namespace aisopod::openai
