@@ -10,6 +10,9 @@ function(aisopod_add_test name)
   target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gmock GTest::gtest_main)
   target_compile_definitions(${name} PRIVATE
     AISOPOD_TESTDATA_DIR="${PROJECT_SOURCE_DIR}/tests/testdata")
+  if(AISOPOD_SANITIZE)
+    target_compile_definitions(${name} PRIVATE AISOPOD_SANITIZE_BUILD=1)
+  endif()
   gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 60
     PROPERTIES TIMEOUT 300)
 endfunction()

@@ -8,6 +8,9 @@
 #if defined(AISOPOD_HAVE_ANTHROPIC)
 #include "providers/anthropic/provider.hpp"
 #endif
+#if defined(AISOPOD_HAVE_OLLAMA)
+#include "providers/ollama/provider.hpp"
+#endif
 
 namespace aisopod {
 namespace {
@@ -36,6 +39,9 @@ std::vector<std::string> builtin_provider_types() {
 #if defined(AISOPOD_HAVE_ANTHROPIC)
   types.emplace_back("anthropic");
 #endif
+#if defined(AISOPOD_HAVE_OLLAMA)
+  types.emplace_back("ollama");
+#endif
   return types;
 }
 
@@ -63,6 +69,15 @@ Status register_builtin_providers(ProviderRegistry& registry, const Config& conf
         options.auth = anthropic::AnthropicOptions::AuthKind::kBearer;
       }
       created = anthropic::make_provider(std::move(options), first_profile_secret(provider));
+    }
+#endif
+#if defined(AISOPOD_HAVE_OLLAMA)
+    if (provider.type == "ollama") {
+      ollama::OllamaOptions options;
+      options.provider_id = provider.id;
+      if (!provider.base_url.empty()) options.base_url = provider.base_url;
+      options.keep_alive = option_or(provider, "keep_alive", "");
+      created = ollama::make_provider(std::move(options), first_profile_secret(provider));
     }
 #endif
     if (!created) {

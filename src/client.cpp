@@ -32,13 +32,21 @@ class Client::Impl {
   T run(Task<T> task) {
     std::optional<T> out;
     std::exception_ptr failure;
+    bool done = false;
+    // Wait for the completion handler itself, not only for the value: the handler refers to
+    // this frame's locals and must not run during a later call.
     asio::co_spawn(io_, store_result(std::move(task), out),
-                   [&failure](std::exception_ptr error) { failure = error; });
-    while (!out && !failure) {
+                   [&failure, &done](std::exception_ptr error) {
+                     failure = error;
+                     done = true;
+                   });
+    while (!done) {
       if (io_.stopped()) io_.restart();
       io_.run_one();
     }
-    if (failure) return T(Status(StatusCode::kInternal, "unexpected exception in event loop"));
+    if (failure || !out) {
+      return T(Status(StatusCode::kInternal, "unexpected exception in event loop"));
+    }
     return std::move(*out);
   }
 

@@ -192,8 +192,10 @@ TEST_F(CliTest, JsonlFormatPrintsOneObjectPerChunk) {
     start = end == std::string::npos ? r.out.size() : end + 1;
   }
   ASSERT_GE(lines.size(), 3u);
+  EXPECT_EQ(lines.front().rfind("{\"id\":\"chatcmpl-ABfw031mOJeYCSHe4yI2ZjOA6kMJL\",\"model\":", 0),
+            0u)
+      << lines.front();
   for (const std::string& line : lines) {
-    EXPECT_EQ(line.rfind("{\"id\":\"chatcmpl-", 0), 0u) << line;
     EXPECT_NE(line.find("\"delta\":{"), std::string::npos) << line;
   }
   EXPECT_NE(lines.front().find("\"role\":\"assistant\""), std::string::npos);
@@ -321,6 +323,51 @@ TEST_F(CliTest, AnthropicThinkingGoesToStderr) {
   EXPECT_EQ(requests[0].target, "/v1/messages");
   EXPECT_EQ(requests[0].header("x-api-key"), kKey);
   EXPECT_NE(requests[0].body.find("\"budget_tokens\":2048"), std::string::npos) << requests[0].body;
+}
+
+TEST_F(CliTest, OllamaNotRunningIsSaidPlainly) {
+  std::string url;
+  {
+    FakeUpstream gone([](const RecordedRequest&) { return ScriptedResponse(); });
+    url = gone.base_url();
+  }
+  env_["OLLAMA_HOST"] = url;
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"chat", "-m", "ollama/qwen3:8b", "hi"},
+        std::vector<std::string>{"models", "ollama"}, std::vector<std::string>{"pull", "qwen3"}}) {
+    CliResult r = run(args);
+    EXPECT_EQ(r.exit_code, 6) << args[0] << ": " << r.err;
+    EXPECT_NE(r.err.find(url), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("is it running"), std::string::npos) << r.err;
+  }
+}
+
+TEST_F(CliTest, PullPrintsProgressLinesWhenNotATerminal) {
+  FakeUpstream upstream([](const RecordedRequest&) {
+    ScriptedResponse r;
+    r.headers.push_back({"Content-Type", "application/x-ndjson"});
+    r.body.push_back({"{\"status\":\"pulling manifest\"}\n", {}});
+    for (int i = 0; i <= 4; ++i) {
+      r.body.push_back(
+          {"{\"status\":\"pulling abc\",\"digest\":\"sha256:abc\",\"total\":4000,"
+           "\"completed\":" +
+               std::to_string(i * 1000) + "}\n",
+           std::chrono::milliseconds(5)});
+    }
+    r.body.push_back({"{\"status\":\"success\"}\n", {}});
+    return r;
+  });
+  env_["OLLAMA_HOST"] = upstream.base_url();
+  CliResult r = run({"pull", "gemma3:1b"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("pulling manifest"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("100%"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("success"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find('\r'), std::string::npos) << "no bar redraws when not a terminal";
+  const auto requests = upstream.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].target, "/api/pull");
+  EXPECT_NE(requests[0].body.find("\"gemma3:1b\""), std::string::npos);
 }
 
 TEST_F(CliTest, CtrlCCancelsTheStream) {

@@ -26,6 +26,10 @@
 #include "aisopod/registry.hpp"
 #include "exit_codes.hpp"
 #include "output.hpp"
+#if defined(AISOPOD_CLI_HAVE_PULL)
+#include "providers/ollama/provider.hpp"
+#include "pull_command.hpp"
+#endif
 
 namespace aisopod::cli {
 namespace {
@@ -398,6 +402,15 @@ int run(int argc, char** argv) {
   models_cmd->add_option("provider", models.provider, "A provider id (default: all)");
   models_cmd->add_flag("--json", models.json, "Print JSON instead of a table");
 
+#if defined(AISOPOD_CLI_HAVE_PULL)
+  std::string pull_model;
+  std::string pull_provider = "ollama";
+  CLI::App* pull_cmd = app.add_subcommand(
+      "pull", "Download a model into Ollama, with progress (a bar on a terminal, lines otherwise)");
+  pull_cmd->add_option("model", pull_model, "The model to pull (\"qwen3:8b\")")->required();
+  pull_cmd->add_option("--provider", pull_provider, "The Ollama provider id (default: ollama)");
+#endif
+
   ListOptions health;
   CLI::App* health_cmd = app.add_subcommand(
       "health", "Check that providers answer (exit 0 only when all are healthy)");
@@ -433,6 +446,19 @@ int run(int argc, char** argv) {
   if (chat_cmd->parsed())
     return run_command(io, chat_command(**session, chat, on_signal), on_signal);
   if (models_cmd->parsed()) return run_command(io, models_command(**session, models), on_signal);
+#if defined(AISOPOD_CLI_HAVE_PULL)
+  if (pull_cmd->parsed()) {
+    auto* provider =
+        dynamic_cast<ollama::OllamaProvider*>((*session)->registry.find(pull_provider).get());
+    if (!provider) {
+      print_error(session->get(), "no Ollama provider '" + pull_provider + "' is configured");
+      return kExitUsage;
+    }
+    return run_command(
+        io, pull_command(*provider, pull_model, isatty(STDOUT_FILENO) != 0, std::cout, std::cerr),
+        on_signal);
+  }
+#endif
   return run_command(io, health_command(**session, health), on_signal);
 }
 

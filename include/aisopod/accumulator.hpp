@@ -13,8 +13,9 @@ namespace aisopod {
 struct ChatCompletion {
   std::string id;
   std::string model;
-  // The assistant message: reasoning parts (with their signatures) first, then redacted
-  // reasoning, then the text; tool calls with their complete arguments, in index order.
+  // The assistant message: the reasoning parts in the order they arrived (one part per
+  // reasoning block, each with its own signature; redacted blocks in place), then the text;
+  // tool calls with their complete arguments, in index order.
   Message message;
   FinishReason finish_reason = FinishReason::kNone;
   std::string raw_finish_reason;
@@ -24,9 +25,12 @@ struct ChatCompletion {
 // Feeds on chunks in stream order. One per stream; not thread-safe.
 class ChatCompletionAccumulator {
  public:
-  // Adds one chunk: text and reasoning are appended, tool-call fragments are joined by index
-  // (the first delta of an index gives id and name; later ones append arguments), the last
-  // non-empty finish reason and usage win.
+  // Adds one chunk: text is appended; reasoning text extends the current reasoning block until
+  // that block has received its signature, after which reasoning text starts a new block (so
+  // interleaved thinking keeps one signature per block); redacted reasoning is a block of its
+  // own; tool-call fragments are joined by index (the first delta of an index gives id and
+  // name; later ones append arguments); the last non-empty finish reason wins and usage is
+  // merged (larger value wins).
   void add(const ChatCompletionChunk& chunk);
 
   // The answer so far (complete once the stream has ended).
@@ -35,9 +39,8 @@ class ChatCompletionAccumulator {
  private:
   ChatCompletion completion_;
   std::string text_;
-  std::string reasoning_;
-  std::string signature_;
-  std::vector<std::string> redacted_;
+  // Reasoning and redacted-reasoning blocks, in arrival order.
+  std::vector<ContentPart> reasoning_;
   // Tool calls by their stream index.
   std::vector<std::optional<ToolCall>> calls_;
 };

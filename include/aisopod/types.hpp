@@ -220,6 +220,9 @@ struct ChunkDelta {
 
 // One normalized piece of a streamed answer.
 struct ChatCompletionChunk {
+  // The response id and the model that answers. Set on the first chunk of a stream and on any
+  // later chunk where they change; a chunk may leave them empty when they are unchanged
+  // (repeating them in every chunk would cost two allocations per chunk).
   std::string id;
   std::string model;
   ChunkDelta delta;

@@ -6,9 +6,32 @@ void ChatCompletionAccumulator::add(const ChatCompletionChunk& chunk) {
   if (completion_.id.empty()) completion_.id = chunk.id;
   if (completion_.model.empty()) completion_.model = chunk.model;
   text_ += chunk.delta.content;
-  reasoning_ += chunk.delta.reasoning;
-  signature_ += chunk.delta.reasoning_signature;
-  if (!chunk.delta.redacted_reasoning.empty()) redacted_.push_back(chunk.delta.redacted_reasoning);
+  const ChunkDelta& delta = chunk.delta;
+  auto open_block = [this]() -> ContentPart* {
+    if (reasoning_.empty() || reasoning_.back().kind != ContentPart::Kind::kReasoning) {
+      return nullptr;
+    }
+    return &reasoning_.back();
+  };
+  if (!delta.reasoning.empty()) {
+    ContentPart* block = open_block();
+    if (block == nullptr || !block->signature.empty()) {
+      reasoning_.push_back(ContentPart::make_reasoning("", ""));
+      block = &reasoning_.back();
+    }
+    block->text += delta.reasoning;
+  }
+  if (!delta.reasoning_signature.empty()) {
+    ContentPart* block = open_block();
+    if (block == nullptr) {
+      reasoning_.push_back(ContentPart::make_reasoning("", ""));
+      block = &reasoning_.back();
+    }
+    block->signature += delta.reasoning_signature;
+  }
+  if (!delta.redacted_reasoning.empty()) {
+    reasoning_.push_back(ContentPart::make_redacted_reasoning(delta.redacted_reasoning));
+  }
   for (const ToolCallDelta& delta : chunk.delta.tool_calls) {
     if (delta.index < 0) continue;
     const auto index = static_cast<std::size_t>(delta.index);
@@ -35,12 +58,7 @@ void ChatCompletionAccumulator::add(const ChatCompletionChunk& chunk) {
 ChatCompletion ChatCompletionAccumulator::result() const {
   ChatCompletion out = completion_;
   out.message.role = Role::kAssistant;
-  if (!reasoning_.empty() || !signature_.empty()) {
-    out.message.content.push_back(ContentPart::make_reasoning(reasoning_, signature_));
-  }
-  for (const std::string& data : redacted_) {
-    out.message.content.push_back(ContentPart::make_redacted_reasoning(data));
-  }
+  out.message.content = reasoning_;
   if (!text_.empty()) out.message.content.push_back(ContentPart::make_text(text_));
   for (const auto& call : calls_) {
     if (call) out.message.tool_calls.push_back(*call);

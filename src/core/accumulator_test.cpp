@@ -54,6 +54,31 @@ TEST(ChatCompletionAccumulator, JoinsTextReasoningAndToolCalls) {
   EXPECT_EQ(*done.usage, (Usage{5, 6, 0, 0, 2}));
 }
 
+TEST(ChatCompletionAccumulator, KeepsEachReasoningBlockWithItsSignature) {
+  ChatCompletionAccumulator acc;
+  auto reasoning = [](std::string text, std::string signature) {
+    ChatCompletionChunk c;
+    c.delta.reasoning = std::move(text);
+    c.delta.reasoning_signature = std::move(signature);
+    return c;
+  };
+  acc.add(reasoning("first ", ""));
+  acc.add(reasoning("block", ""));
+  acc.add(reasoning("", "sig-1"));
+  ChatCompletionChunk redacted;
+  redacted.delta.redacted_reasoning = "opaque";
+  acc.add(redacted);
+  acc.add(reasoning("second", ""));
+  acc.add(reasoning("", "sig-2"));
+  acc.add(chunk_with("answer"));
+  const ChatCompletion done = acc.result();
+  ASSERT_EQ(done.message.content.size(), 4u);
+  EXPECT_EQ(done.message.content[0], ContentPart::make_reasoning("first block", "sig-1"));
+  EXPECT_EQ(done.message.content[1], ContentPart::make_redacted_reasoning("opaque"));
+  EXPECT_EQ(done.message.content[2], ContentPart::make_reasoning("second", "sig-2"));
+  EXPECT_EQ(done.message.content[3], ContentPart::make_text("answer"));
+}
+
 TEST(ChatCompletionAccumulator, LaterIdDoesNotOverwriteFirst) {
   ChatCompletionAccumulator acc;
   ChatCompletionChunk a = chunk_with("");

@@ -1,5 +1,7 @@
 #include "providers/anthropic/error_mapper.hpp"
 
+#include "http/retry_after.hpp"
+
 #include <algorithm>
 #include <boost/json.hpp>
 #include <cctype>
@@ -160,37 +162,6 @@ std::string compose_message(const ErrorFields& f, int http_status, std::string_v
   return out;
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-std::optional<double> parse_number(std::string_view text) {
-  text = trim(text);
-  double value = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || ptr != text.data() + text.size() || !std::isfinite(value) || value < 0) {
-    return std::nullopt;
-  }
-  return value;
-}
-
-// Anthropic sends retry-after in seconds; retry-after-ms is honoured too, as the SDKs do.
-std::optional<std::chrono::milliseconds> retry_after_from_headers(const http::Headers& headers) {
-  if (auto ms = http::find_header(headers, "retry-after-ms")) {
-    if (auto value = parse_number(*ms)) {
-      return std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(*value)));
-    }
-  }
-  if (auto seconds = http::find_header(headers, "retry-after")) {
-    if (auto value = parse_number(*seconds)) {
-      return std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(*value * 1000.0)));
-    }
-  }
-  return std::nullopt;
-}
-
 }  // namespace
 
 Status status_from_response(int http_status, const http::Headers& headers, std::string_view body,
@@ -201,7 +172,7 @@ Status status_from_response(int http_status, const http::Headers& headers, std::
   Status status(code, compose_message(fields, http_status, body));
   status.set_http_status(http_status);
   status.set_provider(std::string(provider_id));
-  status.set_retry_after(retry_after_from_headers(headers));
+  status.set_retry_after(http::retry_after_from_headers(headers, std::chrono::system_clock::now()));
   return status;
 }
 

@@ -31,9 +31,4 @@ Status status_from_response(int http_status, const http::Headers& headers, std::
 // when nothing is recognized. No HTTP status is set. Never fails.
 Status status_from_stream_error(std::string_view payload, std::string_view provider_id);
 
-// Parses a Retry-After value: seconds (fractions allowed) or an IMF-fixdate HTTP-date, which is
-// measured from `now`. Past dates give zero. std::nullopt when the value is neither.
-std::optional<std::chrono::milliseconds> parse_retry_after(
-    std::string_view value, std::chrono::system_clock::time_point now);
-
 }  // namespace aisopod::openai

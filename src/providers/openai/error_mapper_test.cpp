@@ -121,17 +121,6 @@ TEST(ErrorMapper, RetryAfterMsPreferredOverRetryAfter) {
   EXPECT_FALSE(status_from_response(429, {}, "{}", "openai").retry_after().has_value());
 }
 
-TEST(ErrorMapper, RetryAfterHttpDate) {
-  const auto now = std::chrono::sys_days(std::chrono::year(2015) / 10 / 21) +
-                   std::chrono::hours(7) + std::chrono::minutes(27) + std::chrono::seconds(30);
-  EXPECT_EQ(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now), milliseconds(30000));
-  EXPECT_EQ(parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now), milliseconds(0));
-  EXPECT_EQ(parse_retry_after("0.25", now), milliseconds(250));
-  EXPECT_FALSE(parse_retry_after("Wed, 21 Foo 2015 07:28:00 GMT", now).has_value());
-  EXPECT_FALSE(parse_retry_after("-1", now).has_value());
-  EXPECT_FALSE(parse_retry_after("", now).has_value());
-}
-
 TEST(ErrorMapper, NonJsonBodyExcerpt) {
   const std::string html = "<html><head><title>502 Bad Gateway</title></head>\n<body>" +
                            std::string(400, 'x') + "</body></html>";

@@ -98,6 +98,7 @@ class StreamDecoder {
   bool usage_reported_ = false;
   std::string id_;
   std::string model_;
+  bool announce_id_ = false;                 // id_ / model_ changed since a chunk last carried them
   std::optional<Usage> usage_;               // usage received and not yet reported
   std::optional<ChatCompletionChunk> held_;  // the finish chunk, waiting for usage
   std::vector<ToolCallState> calls_;         // by dense index

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "testing/split_points.hpp"
+
 #include <map>
 #include <string>
 #include <string_view>
@@ -131,7 +133,7 @@ TEST_P(EverySplitPoint, SameChunksAsOneFeed) {
   EXPECT_EQ(a.finish_count, 1);
   EXPECT_EQ(whole.chunks.back().finish_reason == FinishReason::kNone, false);
   EXPECT_LE(a.usage_count, 1);
-  for (std::size_t cut = 0; cut <= wire.size(); ++cut) {
+  for (std::size_t cut = 0; cut <= wire.size(); cut += aisopod::testing::kSplitStep) {
     const std::string_view w(wire);
     const Decoded split = decode_pieces({w.substr(0, cut), w.substr(cut)});
     ASSERT_TRUE(split.status.ok()) << "cut at " << cut << ": " << split.status.to_string();
@@ -185,10 +187,28 @@ TEST(StreamDecoder, PlainTextWithUsage) {
   EXPECT_FALSE(d.chunks[1].delta.role.has_value());
   EXPECT_EQ(d.chunks.back().finish_reason, FinishReason::kStop);
   EXPECT_EQ(d.chunks.back().delta.content, "");
-  for (const ChatCompletionChunk& c : d.chunks) {
-    EXPECT_EQ(c.id, "chatcmpl-ABfw031mOJeYCSHe4yI2ZjOA6kMJL");
-    EXPECT_EQ(c.model, "gpt-4o-2024-08-06");
+  // id and model come with the first chunk and are not repeated while unchanged.
+  EXPECT_EQ(d.chunks.front().id, "chatcmpl-ABfw031mOJeYCSHe4yI2ZjOA6kMJL");
+  EXPECT_EQ(d.chunks.front().model, "gpt-4o-2024-08-06");
+  for (std::size_t i = 1; i < d.chunks.size(); ++i) {
+    EXPECT_EQ(d.chunks[i].id, "") << i;
+    EXPECT_EQ(d.chunks[i].model, "") << i;
   }
+}
+
+TEST(StreamDecoder, IdAndModelAnnouncedAgainWhenTheyChange) {
+  const Decoded d = decode(
+      "data: {\"id\":\"a\",\"model\":\"m1\",\"choices\":[{\"index\":0,\"delta\":{\"content\":"
+      "\"x\"}}]}\n\ndata: {\"id\":\"a\",\"model\":\"m1\",\"choices\":[{\"index\":0,\"delta\":"
+      "{\"content\":\"y\"}}]}\n\ndata: {\"id\":\"b\",\"model\":\"m2\",\"choices\":[{\"index\":0,"
+      "\"delta\":{\"content\":\"z\"},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n");
+  ASSERT_TRUE(d.status.ok()) << d.status.to_string();
+  ASSERT_EQ(d.chunks.size(), 3u);
+  EXPECT_EQ(d.chunks[0].id, "a");
+  EXPECT_EQ(d.chunks[0].model, "m1");
+  EXPECT_EQ(d.chunks[1].id, "");
+  EXPECT_EQ(d.chunks[2].id, "b");
+  EXPECT_EQ(d.chunks[2].model, "m2");
 }
 
 TEST(StreamDecoder, NonAsciiTextSurvives) {
@@ -278,7 +298,7 @@ TEST(StreamDecoder, ChunksAfterUsageAreReadAndIgnored) {
   EXPECT_EQ(a.usage, make_usage(13, 11));
   EXPECT_TRUE(a.usage_in_last_chunk);
   ASSERT_EQ(d.chunks.size(), 4u);  // role, "Paris", ".", finish + usage
-  EXPECT_EQ(d.chunks.back().model, "gpt-5-2025-08-07");
+  EXPECT_EQ(d.chunks.front().model, "gpt-5-2025-08-07");
 }
 
 TEST(StreamDecoder, ToolCallIndexStartingAtOneIsRenumbered) {
@@ -318,7 +338,7 @@ TEST(StreamDecoder, GroqWholeCallAndUsageInXGroq) {
   EXPECT_EQ(d.chunks[2].finish_reason, FinishReason::kToolCalls);
   EXPECT_EQ(d.chunks[2].usage, make_usage(210, 15));
   EXPECT_EQ(assemble(d.chunks).usage_count, 1);
-  EXPECT_EQ(d.chunks[2].model, "llama-3.3-70b-versatile");
+  EXPECT_EQ(d.chunks[0].model, "llama-3.3-70b-versatile");
 }
 
 TEST(StreamDecoder, GroqUsageOnlyInXGroq) {
@@ -352,8 +372,8 @@ TEST(StreamDecoder, QwenEmptyIdOnContinuationDoesNotOverwrite) {
   ASSERT_EQ(d.chunks.size(), 4u);
   EXPECT_EQ(d.chunks[0].delta.tool_calls.at(0).id, "call_eee11723464a4b9eb8cee71d");
   EXPECT_EQ(d.chunks[1].delta.tool_calls.at(0).id, "");
-  EXPECT_EQ(d.chunks[3].id, "chatcmpl-8e243c57-23b3-9db2-a02e-e3c53929c368");
-  EXPECT_EQ(d.chunks[3].model, "qwen3-max");
+  EXPECT_EQ(d.chunks[0].id, "chatcmpl-8e243c57-23b3-9db2-a02e-e3c53929c368");
+  EXPECT_EQ(d.chunks[0].model, "qwen3-max");
 }
 
 TEST(StreamDecoder, MistralEmptyNameOnContinuationDoesNotOverwrite) {
@@ -416,6 +436,7 @@ TEST(StreamDecoder, FinishHeldUntilUsageArrives) {
   ASSERT_TRUE(first.ok());
   ASSERT_TRUE(first->has_value());
   EXPECT_EQ((*first)->delta.content, "x");
+  EXPECT_EQ((*first)->id, "c1");
   auto held = decoder.next();
   ASSERT_TRUE(held.ok());
   EXPECT_FALSE(held->has_value());  // the finish chunk waits for usage
@@ -428,7 +449,7 @@ TEST(StreamDecoder, FinishHeldUntilUsageArrives) {
   ASSERT_TRUE(last->has_value());
   EXPECT_EQ((*last)->finish_reason, FinishReason::kStop);
   EXPECT_EQ((*last)->usage, make_usage(3, 1, 2));
-  EXPECT_EQ((*last)->id, "c1");
+  EXPECT_EQ((*last)->id, "");  // unchanged since the first chunk
   decoder.feed("data: [DONE]\n\n");
   auto end = decoder.next();
   ASSERT_TRUE(end.ok());
@@ -476,7 +497,7 @@ TEST(StreamDecoder, DoneWithoutFinishReasonEndsWithStop) {
   EXPECT_EQ(d.chunks[1].finish_reason, FinishReason::kStop);
   EXPECT_EQ(d.chunks[1].raw_finish_reason, "");
   EXPECT_EQ(d.chunks[1].usage, make_usage(4, 1));
-  EXPECT_EQ(d.chunks[1].id, "c");
+  EXPECT_EQ(d.chunks[0].id, "c");
 }
 
 TEST(StreamDecoder, BytesAfterDoneAreIgnored) {

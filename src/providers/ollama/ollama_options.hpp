@@ -1,0 +1,25 @@
+// Settings shared by the Ollama translators and the Ollama provider. Plain values; safe to copy
+// and to share between threads.
+#pragma once
+
+#include <string>
+
+namespace aisopod::ollama {
+
+// Where the Ollama server is and how to talk to it. The optional bearer token (Ollama behind an
+// authenticating proxy, or ollama.com) is not here: the provider adds
+// `Authorization: Bearer <token>` as the last step before sending, when its secret source
+// yields a non-empty token.
+struct OllamaOptions {
+  // The server root (OLLAMA_HOST, normalized by the config layer); requests go to
+  // {base_url}/api/chat, /api/tags, /api/version and /api/pull. A trailing slash is ignored.
+  std::string base_url = "http://127.0.0.1:11434";
+  // The id this provider is configured under ("ollama", or a user-chosen one): named in error
+  // messages and set on every Status the translators return.
+  std::string provider_id = "ollama";
+  // Sent as "keep_alive" with every chat request when not empty ("5m", "-1", "0", ...): how long
+  // the server keeps the model loaded after the request.
+  std::string keep_alive;
+};
+
+}  // namespace aisopod::ollama

@@ -1,0 +1,113 @@
+#include "providers/ollama/provider.hpp"
+
+#include <chrono>
+#include <utility>
+
+#include "providers/ollama/error_mapper.hpp"
+#include "providers/ollama/models_decoder.hpp"
+#include "providers/ollama/request_encoder.hpp"
+#include "providers/ollama/stream_decoder.hpp"
+
+namespace aisopod::ollama {
+namespace {
+
+constexpr std::chrono::milliseconds kPullIdleTimeout{10 * 60 * 1000};
+
+}  // namespace
+
+OllamaProvider::OllamaProvider(OllamaOptions options, SecretSource secret)
+    : options_(std::move(options)), secret_(std::move(secret)) {
+  options_.base_url = trim_base_url(options_.base_url);
+  map_error_ = [id = options_.provider_id](int status, const http::Headers& headers,
+                                           std::string_view body) {
+    return status_from_response(status, headers, body, id);
+  };
+}
+
+std::string_view OllamaProvider::id() const { return options_.provider_id; }
+
+Status OllamaProvider::authorize(http::Request& request) const {
+  if (!secret_) return Status();
+  Result<std::string> secret = secret_();
+  if (!secret.ok()) {
+    Status status = secret.error();
+    if (status.provider().empty()) status.set_provider(options_.provider_id);
+    return status;
+  }
+  if (!secret->empty()) request.headers.push_back({"Authorization", "Bearer " + *secret});
+  return Status();
+}
+
+Task<Result<http::Response>> OllamaProvider::send(http::Request request) const {
+  Result<http::Response> response = co_await send_checked(std::move(request), map_error_, id());
+  // A mapped HTTP error always carries its status; without one the server was not reached.
+  if (!response.ok() && response.error().http_status() == 0) {
+    co_return status_from_transport_error(response.error(), options_.base_url, id());
+  }
+  co_return response;
+}
+
+Task<Result<std::string>> OllamaProvider::fetch(http::Request request) const {
+  AISOPOD_CO_ASSIGN_OR_RETURN(http::Response response, co_await send(std::move(request)));
+  Result<std::string> body = co_await response.read_all();
+  if (!body.ok()) {
+    Status status = body.error();
+    if (status.provider().empty()) status.set_provider(options_.provider_id);
+    co_return status;
+  }
+  co_return body;
+}
+
+Task<Result<std::vector<ModelInfo>>> OllamaProvider::list_models() {
+  AISOPOD_CO_ASSIGN_OR_RETURN(http::Request request, encode_tags_request(options_));
+  AISOPOD_CO_TRY_STATUS(authorize(request));
+  AISOPOD_CO_ASSIGN_OR_RETURN(std::string body, co_await fetch(std::move(request)));
+  co_return decode_models(body, options_.provider_id);
+}
+
+Task<Result<ChunkStream>> OllamaProvider::chat_completion(ChatCompletionRequest request,
+                                                          CallOptions options) {
+  AISOPOD_CO_ASSIGN_OR_RETURN(http::Request http_request, encode_chat_request(request, options_));
+  apply_call_options(options, http_request.timeouts);
+  AISOPOD_CO_TRY_STATUS(authorize(http_request));
+  if (!request.stream) {
+    AISOPOD_CO_ASSIGN_OR_RETURN(std::string body, co_await fetch(std::move(http_request)));
+    AISOPOD_CO_ASSIGN_OR_RETURN(ChatCompletionChunk chunk,
+                                decode_chat_response(body, options_.provider_id));
+    std::vector<ChatCompletionChunk> chunks;
+    chunks.push_back(std::move(chunk));
+    co_return ChunkStream::from_chunks(std::move(chunks));
+  }
+  AISOPOD_CO_ASSIGN_OR_RETURN(http::Response response, co_await send(std::move(http_request)));
+  co_return ChunkStream(make_http_chunk_source(
+      std::move(response), make_chunk_decoder(StreamDecoder(options_.provider_id)),
+      options_.provider_id));
+}
+
+Task<HealthStatus> OllamaProvider::health_check() {
+  std::string version;
+  HealthStatus health = co_await run_health_probe([this, &version]() -> Task<Status> {
+    AISOPOD_CO_ASSIGN_OR_RETURN(http::Request request, encode_version_request(options_));
+    AISOPOD_CO_TRY_STATUS(authorize(request));
+    AISOPOD_CO_ASSIGN_OR_RETURN(std::string body, co_await fetch(std::move(request)));
+    AISOPOD_CO_ASSIGN_OR_RETURN(version, decode_version(body, options_.provider_id));
+    co_return Status();
+  });
+  if (health.state == HealthStatus::State::kHealthy) health.message = version;
+  co_return health;
+}
+
+Task<Result<PullStream>> OllamaProvider::pull_model(std::string name, CallOptions options) {
+  AISOPOD_CO_ASSIGN_OR_RETURN(http::Request request, encode_pull_request(name, options_));
+  request.timeouts.idle = kPullIdleTimeout;
+  apply_call_options(options, request.timeouts);
+  AISOPOD_CO_TRY_STATUS(authorize(request));
+  AISOPOD_CO_ASSIGN_OR_RETURN(http::Response response, co_await send(std::move(request)));
+  co_return make_pull_stream(std::move(response), options_.provider_id);
+}
+
+std::shared_ptr<OllamaProvider> make_provider(OllamaOptions options, SecretSource secret) {
+  return std::make_shared<OllamaProvider>(std::move(options), std::move(secret));
+}
+
+}  // namespace aisopod::ollama

@@ -1,0 +1,77 @@
+// The Ollama provider: Ollama's native API (/api/chat, /api/tags, /api/version, /api/pull).
+// Wires the pure translators in this folder to aisopod::http.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "aisopod/provider.hpp"
+#include "core/http_provider.hpp"
+#include "providers/ollama/ollama_options.hpp"
+#include "providers/ollama/pull.hpp"
+
+namespace aisopod::ollama {
+
+// A ModelProvider for an Ollama server, plus model pulling. Thread-safe: one object serves
+// every io_context that calls it and holds no I/O resources of its own (each call uses the
+// HTTP engine of the io_context it runs on).
+//
+// When nothing answers at the base URL (connection refused, host unreachable), every call
+// fails with unavailable "cannot reach Ollama at <base_url>: is it running? (start it with
+// `ollama serve`)" and no HTTP status (health_check reports it as unhealthy).
+class OllamaProvider final : public ModelProvider {
+ public:
+  // `secret` yields an optional bearer token (Ollama behind an authenticating proxy, or
+  // ollama.com), sent as `Authorization: Bearer <token>` when non-empty; an empty function or
+  // an empty token sends no credential. A trailing slash of options.base_url is ignored.
+  OllamaProvider(OllamaOptions options, SecretSource secret);
+
+  // options.provider_id.
+  std::string_view id() const override;
+
+  // The local models, from GET /api/tags (see decode_models for what each ModelInfo holds).
+  // Errors: unavailable (not running), the mapped HTTP error, protocol_error.
+  Task<Result<std::vector<ModelInfo>>> list_models() override;
+
+  // POST /api/chat. Returns once the response headers have arrived with a success status (so
+  // "model not found" or "does not support tools" come back here). With request.stream ==
+  // false the stream yields the whole answer as one chunk. Errors: invalid_argument from the
+  // encoder, unavailable (not running), the mapped HTTP error, and in the stream the errors of
+  // StreamDecoder (a mid-stream {"error":...} line included).
+  Task<Result<ChunkStream>> chat_completion(ChatCompletionRequest request,
+                                            CallOptions options = {}) override;
+
+  // GET /api/version: healthy with the server's version as the message ("0.5.1"); unhealthy
+  // with the error otherwise (the "is it running?" message when nothing answers). Never fails.
+  Task<HealthStatus> health_check() override;
+
+  // Starts pulling `name` (POST /api/pull, streamed). Returns once the response headers have
+  // arrived with a success status; the stream then yields the progress reports up to
+  // "success". Errors: invalid_argument (empty name), unavailable (not running), the mapped
+  // HTTP error (a non-200 {"error":"pull model manifest: file does not exist"} is not_found);
+  // in the stream, an {"error":...} line (not_found for a missing model). The default
+  // timeouts are kept except the idle one, which is raised to 10 minutes (the server can be
+  // silent while it verifies a large layer); `options` overrides them.
+  Task<Result<PullStream>> pull_model(std::string name, CallOptions options = {});
+
+  const OllamaOptions& options() const { return options_; }
+
+ private:
+  // send_checked() with the "is it running?" mapping of transport errors.
+  Task<Result<http::Response>> send(http::Request request) const;
+  // send() and the whole body.
+  Task<Result<std::string>> fetch(http::Request request) const;
+  // Adds the bearer token, the last step before sending.
+  Status authorize(http::Request& request) const;
+
+  OllamaOptions options_;
+  SecretSource secret_;
+  ErrorMapper map_error_;
+};
+
+// A provider for `options.provider_id` (see OllamaProvider). Never fails.
+std::shared_ptr<OllamaProvider> make_provider(OllamaOptions options, SecretSource secret);
+
+}  // namespace aisopod::ollama

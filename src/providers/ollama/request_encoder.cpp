@@ -1,0 +1,281 @@
+#include "providers/ollama/request_encoder.hpp"
+
+#include <boost/json.hpp>
+#include <string>
+#include <unordered_map>
+#include <utility>
+
+namespace aisopod::ollama {
+namespace {
+
+namespace json = boost::json;
+
+Status invalid(const OllamaOptions& options, std::string message) {
+  Status status(StatusCode::kInvalidArgument, options.provider_id + ": " + std::move(message));
+  status.set_provider(options.provider_id);
+  return status;
+}
+
+// Parses `text` as a JSON object; std::nullopt when it is not one.
+std::optional<json::object> parse_object(std::string_view text) {
+  boost::system::error_code ec;
+  json::value value = json::parse(text, ec);
+  if (ec || !value.is_object()) return std::nullopt;
+  return std::move(value.get_object());
+}
+
+std::string api_url(const OllamaOptions& options, std::string_view path) {
+  std::string url = options.base_url;
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  url += path;
+  return url;
+}
+
+Status check_base_url(const OllamaOptions& options) {
+  std::string_view base = options.base_url;
+  while (!base.empty() && base.back() == '/') base.remove_suffix(1);
+  if (base.empty()) return invalid(options, "empty base_url");
+  return Status();
+}
+
+// The base64 payload of an image part: its data, or the payload of a base64 data: URL.
+Result<std::string> image_base64(const ContentPart& part, const OllamaOptions& options) {
+  const std::string_view type = part.media_type;
+  if (!type.empty() && type.substr(0, 6) != "image/") {
+    return invalid(options, "Ollama takes images only, not " + part.media_type);
+  }
+  if (!part.data.empty()) return part.data;
+  const std::string_view url = part.url;
+  constexpr std::string_view kMarker = ";base64,";
+  if (url.substr(0, 5) == "data:") {
+    const std::size_t marker = url.find(kMarker);
+    if (marker != std::string_view::npos) {
+      const std::string_view url_type = url.substr(5, marker - 5);
+      if (url_type.substr(0, 6) != "image/") {
+        return invalid(options, "Ollama takes images only, not " + std::string(url_type));
+      }
+      return std::string(url.substr(marker + kMarker.size()));
+    }
+  }
+  return invalid(options, "Ollama takes images as base64 data, not as URLs");
+}
+
+// Merges `extra` into `body`: members replace the body's, except that two objects are merged
+// member by member (so {"options":{"num_ctx":8192}} keeps the encoded temperature).
+void merge_into(json::object& body, const json::object& extra) {
+  for (const auto& member : extra) {
+    json::value* existing = body.if_contains(member.key());
+    if (existing != nullptr && existing->is_object() && member.value().is_object()) {
+      merge_into(existing->get_object(), member.value().get_object());
+    } else {
+      body[member.key()] = member.value();
+    }
+  }
+}
+
+Result<json::object> encode_message(const Message& message,
+                                    const std::unordered_map<std::string, std::string>& tool_names,
+                                    const OllamaOptions& options) {
+  json::object out;
+  out["role"] = role_name(message.role);
+  std::string text;
+  std::string thinking;
+  json::array images;
+  for (const ContentPart& part : message.content) {
+    switch (part.kind) {
+      case ContentPart::Kind::kText:
+        text += part.text;
+        break;
+      case ContentPart::Kind::kMedia: {
+        AISOPOD_ASSIGN_OR_RETURN(std::string data, image_base64(part, options));
+        images.emplace_back(data);
+        break;
+      }
+      case ContentPart::Kind::kReasoning:
+        // Only the model's own earlier reasoning is sent back.
+        if (message.role == Role::kAssistant) thinking += part.text;
+        break;
+      case ContentPart::Kind::kRedactedReasoning:
+        break;
+    }
+  }
+  out["content"] = text;
+  if (!thinking.empty()) out["thinking"] = thinking;
+  if (!images.empty()) out["images"] = std::move(images);
+  if (message.role == Role::kAssistant && !message.tool_calls.empty()) {
+    json::array calls;
+    for (std::size_t i = 0; i < message.tool_calls.size(); ++i) {
+      const ToolCall& call = message.tool_calls[i];
+      json::object arguments;
+      if (!call.arguments.empty()) {
+        std::optional<json::object> parsed = parse_object(call.arguments);
+        if (!parsed) {
+          return invalid(options,
+                         "the arguments of tool call '" + call.name + "' are not a JSON object");
+        }
+        arguments = std::move(*parsed);
+      }
+      json::object function;
+      function["index"] = i;
+      function["name"] = call.name;
+      function["arguments"] = std::move(arguments);
+      json::object entry;
+      if (!call.id.empty()) entry["id"] = call.id;
+      entry["function"] = std::move(function);
+      calls.emplace_back(std::move(entry));
+    }
+    out["tool_calls"] = std::move(calls);
+  }
+  if (message.role == Role::kTool) {
+    if (auto it = tool_names.find(message.tool_call_id); it != tool_names.end()) {
+      out["tool_name"] = it->second;
+    }
+    if (!message.tool_call_id.empty()) out["tool_call_id"] = message.tool_call_id;
+  }
+  return out;
+}
+
+void add_json_headers(http::Request& request, bool stream) {
+  request.headers.push_back({"Content-Type", "application/json"});
+  request.headers.push_back({"Accept", stream ? "application/x-ndjson" : "application/json"});
+}
+
+}  // namespace
+
+Result<http::Request> encode_chat_request(const ChatCompletionRequest& request,
+                                          const OllamaOptions& options) {
+  AISOPOD_TRY_STATUS(check_base_url(options));
+  if (request.model.empty()) return invalid(options, "no model given");
+  if (request.messages.empty()) return invalid(options, "no messages given");
+
+  json::object body;
+  body["model"] = request.model;
+
+  // Tool results name their call by id; Ollama wants the tool's name.
+  std::unordered_map<std::string, std::string> tool_names;
+  json::array messages;
+  for (const Message& message : request.messages) {
+    AISOPOD_ASSIGN_OR_RETURN(json::object encoded, encode_message(message, tool_names, options));
+    messages.emplace_back(std::move(encoded));
+    if (message.role == Role::kAssistant) {
+      for (const ToolCall& call : message.tool_calls) {
+        if (!call.id.empty()) tool_names[call.id] = call.name;
+      }
+    }
+  }
+  body["messages"] = std::move(messages);
+
+  const bool tools_allowed =
+      !request.tool_choice || request.tool_choice->mode != ToolChoice::Mode::kNone;
+  if (!request.tools.empty() && tools_allowed) {
+    json::array tools;
+    for (const Tool& tool : request.tools) {
+      json::object parameters;
+      if (tool.parameters_schema.empty()) {
+        parameters["type"] = "object";
+        parameters["properties"] = json::object();
+      } else {
+        std::optional<json::object> parsed = parse_object(tool.parameters_schema);
+        if (!parsed) {
+          return invalid(options,
+                         "the parameters schema of tool '" + tool.name + "' is not a JSON object");
+        }
+        parameters = std::move(*parsed);
+      }
+      json::object function;
+      function["name"] = tool.name;
+      if (!tool.description.empty()) function["description"] = tool.description;
+      function["parameters"] = std::move(parameters);
+      json::object entry;
+      entry["type"] = "function";
+      entry["function"] = std::move(function);
+      tools.emplace_back(std::move(entry));
+    }
+    body["tools"] = std::move(tools);
+  }
+
+  switch (request.response_format.kind) {
+    case ResponseFormat::Kind::kText:
+      break;
+    case ResponseFormat::Kind::kJsonObject:
+      body["format"] = "json";
+      break;
+    case ResponseFormat::Kind::kJsonSchema: {
+      std::optional<json::object> schema = parse_object(request.response_format.schema);
+      if (!schema) return invalid(options, "the response schema is not a JSON object");
+      body["format"] = std::move(*schema);
+      break;
+    }
+  }
+
+  if (request.reasoning.enabled()) {
+    const std::string& effort = request.reasoning.effort;
+    if (effort == "low" || effort == "medium" || effort == "high") {
+      body["think"] = effort;
+    } else {
+      body["think"] = true;
+    }
+  }
+
+  json::object model_options;
+  if (request.temperature) model_options["temperature"] = *request.temperature;
+  if (request.top_p) model_options["top_p"] = *request.top_p;
+  if (request.max_tokens) model_options["num_predict"] = *request.max_tokens;
+  if (!request.stop.empty()) {
+    json::array stop;
+    for (const std::string& s : request.stop) stop.emplace_back(s);
+    model_options["stop"] = std::move(stop);
+  }
+  if (request.seed) model_options["seed"] = *request.seed;
+  if (!model_options.empty()) body["options"] = std::move(model_options);
+
+  body["stream"] = request.stream;
+  if (!options.keep_alive.empty()) body["keep_alive"] = options.keep_alive;
+
+  if (!request.extra_body_json.empty()) {
+    std::optional<json::object> extra = parse_object(request.extra_body_json);
+    if (!extra) return invalid(options, "extra_body_json is not a JSON object");
+    merge_into(body, *extra);
+  }
+
+  http::Request http_request;
+  http_request.method = "POST";
+  http_request.url = api_url(options, "/api/chat");
+  add_json_headers(http_request, request.stream);
+  http_request.body = json::serialize(body);
+  return http_request;
+}
+
+Result<http::Request> encode_tags_request(const OllamaOptions& options) {
+  AISOPOD_TRY_STATUS(check_base_url(options));
+  http::Request request;
+  request.method = "GET";
+  request.url = api_url(options, "/api/tags");
+  request.headers.push_back({"Accept", "application/json"});
+  return request;
+}
+
+Result<http::Request> encode_version_request(const OllamaOptions& options) {
+  AISOPOD_TRY_STATUS(check_base_url(options));
+  http::Request request;
+  request.method = "GET";
+  request.url = api_url(options, "/api/version");
+  request.headers.push_back({"Accept", "application/json"});
+  return request;
+}
+
+Result<http::Request> encode_pull_request(std::string_view model, const OllamaOptions& options) {
+  AISOPOD_TRY_STATUS(check_base_url(options));
+  if (model.empty()) return invalid(options, "no model to pull given");
+  json::object body;
+  body["model"] = model;
+  body["stream"] = true;
+  http::Request request;
+  request.method = "POST";
+  request.url = api_url(options, "/api/pull");
+  add_json_headers(request, true);
+  request.body = json::serialize(body);
+  return request;
+}
+
+}  // namespace aisopod::ollama
