@@ -15,14 +15,6 @@
 namespace aisopod {
 namespace {
 
-// The secret of a provider's first profile, read at call time so that a key rotated in the
-// environment is picked up; no profile means no credential.
-SecretSource first_profile_secret(const ProviderConfig& provider) {
-  if (provider.profiles.empty()) return {};
-  AuthProfileConfig profile = provider.profiles.front();
-  return [profile = std::move(profile)]() { return profile.resolve_secret(); };
-}
-
 std::string option_or(const ProviderConfig& provider, const std::string& key,
                       std::string fallback) {
   auto it = provider.options.find(key);
@@ -45,8 +37,36 @@ std::vector<std::string> builtin_provider_types() {
   return types;
 }
 
+Result<std::shared_ptr<AuthProfileManager>> make_auth_manager(const Config& config) {
+  std::shared_ptr<AuthStateStore> store;
+  if (config.auth.state == "sqlite" && !config.auth.state_path.empty()) {
+    Result<std::shared_ptr<AuthStateStore>> opened = open_sqlite_auth_store(config.auth.state_path);
+    if (!opened.ok()) return opened.error();
+    store = std::move(*opened);
+  } else {
+    store = make_memory_auth_store();
+  }
+  CooldownPolicy policy;
+  policy.base = config.auth.cooldown_base;
+  policy.factor = config.auth.cooldown_factor;
+  policy.cap = config.auth.cooldown_cap;
+  auto manager = std::make_shared<AuthProfileManager>(std::move(store), policy);
+  for (const ProviderConfig& provider : config.providers) {
+    for (const AuthProfileConfig& profile : provider.profiles) {
+      // Read at use time, so that a key changed in the environment is picked up.
+      manager->add_profile(provider.id, profile.name,
+                           [profile]() { return profile.resolve_secret(); });
+    }
+  }
+  return manager;
+}
+
 Status register_builtin_providers(ProviderRegistry& registry, const Config& config,
-                                  std::vector<std::string>* skipped) {
+                                  std::vector<std::string>* skipped,
+                                  std::shared_ptr<AuthProfileManager> auth) {
+  if (!auth) {
+    AISOPOD_ASSIGN_OR_RETURN(auth, make_auth_manager(config));
+  }
   for (const ProviderConfig& provider : config.providers) {
     std::shared_ptr<ModelProvider> created;
 #if defined(AISOPOD_HAVE_OPENAI)
@@ -56,7 +76,7 @@ Status register_builtin_providers(ProviderRegistry& registry, const Config& conf
       if (!provider.base_url.empty()) options.base_url = provider.base_url;
       options.organization = option_or(provider, "organization", "");
       options.project = option_or(provider, "project", "");
-      created = openai::make_provider(std::move(options), first_profile_secret(provider));
+      created = openai::make_provider(std::move(options), auth);
     }
 #endif
 #if defined(AISOPOD_HAVE_ANTHROPIC)
@@ -68,7 +88,7 @@ Status register_builtin_providers(ProviderRegistry& registry, const Config& conf
       if (!provider.profiles.empty() && provider.profiles.front().kind == "oauth") {
         options.auth = anthropic::AnthropicOptions::AuthKind::kBearer;
       }
-      created = anthropic::make_provider(std::move(options), first_profile_secret(provider));
+      created = anthropic::make_provider(std::move(options), auth);
     }
 #endif
 #if defined(AISOPOD_HAVE_OLLAMA)
@@ -77,7 +97,7 @@ Status register_builtin_providers(ProviderRegistry& registry, const Config& conf
       options.provider_id = provider.id;
       if (!provider.base_url.empty()) options.base_url = provider.base_url;
       options.keep_alive = option_or(provider, "keep_alive", "");
-      created = ollama::make_provider(std::move(options), first_profile_secret(provider));
+      created = ollama::make_provider(std::move(options), auth);
     }
 #endif
     if (!created) {

@@ -218,7 +218,10 @@ TEST_F(CliTest, ExitCodesByErrorClass) {
       {429, R"({"error":{"message":"quota","code":"insufficient_quota"}})", 4},
       {503, R"({"error":{"message":"overloaded"}})", 5},
   };
+  int n = 0;
   for (const Case& c : cases) {
+    // A fresh auth state for each case: cooldowns persist between runs by design.
+    env_["XDG_STATE_HOME"] = (dir_ / ("state-" + std::to_string(n++))).string();
     FakeUpstream upstream([&](const RecordedRequest&) {
       return ScriptedResponse::with_body(c.status, "application/json", c.body);
     });
@@ -368,6 +371,127 @@ TEST_F(CliTest, PullPrintsProgressLinesWhenNotATerminal) {
   ASSERT_EQ(requests.size(), 1u);
   EXPECT_EQ(requests[0].target, "/api/pull");
   EXPECT_NE(requests[0].body.find("\"gemma3:1b\""), std::string::npos);
+}
+
+TEST_F(CliTest, RotatesKeysPersistsCooldownsAndListsProfiles) {
+  const std::string wire = read_testdata("openai/openai-python/test_parse_nothing.sse");
+  env_["KEY_A"] = "sk-alpha-0000000001";
+  env_["KEY_B"] = "sk-bravo-0000000002";
+  env_["KEY_C"] = "sk-charlie-00000003";
+  FakeUpstream upstream([&](const RecordedRequest& request) {
+    const std::string auth = request.header("Authorization");
+    if (auth == "Bearer " + env_["KEY_A"]) {
+      ScriptedResponse r = ScriptedResponse::with_body(
+          429, "application/json",
+          R"({"error":{"message":"Rate limit","code":"rate_limit_exceeded"}})");
+      r.headers.push_back({"retry-after", "90"});
+      return r;
+    }
+    if (auth == "Bearer " + env_["KEY_B"]) {
+      return ScriptedResponse::with_body(401, "application/json",
+                                         R"({"error":{"message":"Incorrect API key"}})");
+    }
+    return ScriptedResponse::sse(wire);
+  });
+  std::string config = "[providers.openai]\nbase_url = \"" + upstream.base_url() + "/v1\"\n";
+  for (const char* name : {"A", "B", "C"}) {
+    config += std::string("[[providers.openai.profiles]]\nname = \"key-") + name +
+              "\"\napi_key_env = \"KEY_" + name + "\"\n";
+  }
+  write_config(config);
+  CliResult first = run({"chat", "-m", "openai/gpt-4o", "--verbose", "--usage", "hi"});
+  EXPECT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_EQ(first.out, expected_text(wire) + "\n");
+  EXPECT_NE(first.err.find("profile rotated on openai: key-A -> key-B"), std::string::npos)
+      << first.err;
+  EXPECT_NE(first.err.find("key-C) succeeded"), std::string::npos) << first.err;
+  EXPECT_NE(first.err.find("INPUT"), std::string::npos) << first.err;  // --usage table
+  auto requests = upstream.requests();
+  ASSERT_EQ(requests.size(), 3u);
+  EXPECT_EQ(requests[0].header("Authorization"), "Bearer " + env_["KEY_A"]);
+  EXPECT_EQ(requests[1].header("Authorization"), "Bearer " + env_["KEY_B"]);
+  EXPECT_EQ(requests[2].header("Authorization"), "Bearer " + env_["KEY_C"]);
+
+  // A new process sees the cooldowns: it goes straight to key-C.
+  CliResult second = run({"chat", "-m", "openai/gpt-4o", "hi"});
+  EXPECT_EQ(second.exit_code, 0) << second.err;
+  requests = upstream.requests();
+  ASSERT_EQ(requests.size(), 4u);
+  EXPECT_EQ(requests[3].header("Authorization"), "Bearer " + env_["KEY_C"]);
+
+  CliResult profiles = run({"profiles"});
+  EXPECT_EQ(profiles.exit_code, 0) << profiles.err;
+  EXPECT_NE(profiles.out.find("key-A"), std::string::npos);
+  EXPECT_NE(profiles.out.find("for model gpt-4o"), std::string::npos) << profiles.out;
+  EXPECT_NE(profiles.out.find("disabled until"), std::string::npos) << profiles.out;
+  EXPECT_NE(profiles.out.find("unauthenticated"), std::string::npos) << profiles.out;
+  CliResult json = run({"profiles", "--json"});
+  EXPECT_NE(json.out.find(R"({"provider":"openai","name":"key-C","state":"ready")"),
+            std::string::npos)
+      << json.out;
+  for (const char* key : {"KEY_A", "KEY_B", "KEY_C"}) {
+    EXPECT_EQ(json.out.find(env_[key]), std::string::npos);
+  }
+
+  CliResult reset = run({"profiles", "reset"});
+  EXPECT_EQ(reset.exit_code, 0) << reset.err;
+  CliResult after = run({"profiles", "--json"});
+  EXPECT_EQ(after.out.find("cooling"), std::string::npos) << after.out;
+  EXPECT_EQ(after.out.find("disabled"), std::string::npos) << after.out;
+}
+
+TEST_F(CliTest, EveryProfileCoolingDownFailsAtOnce) {
+  FakeUpstream upstream([](const RecordedRequest&) {
+    ScriptedResponse r = ScriptedResponse::with_body(
+        429, "application/json",
+        R"({"error":{"message":"Rate limit","code":"rate_limit_exceeded"}})");
+    r.headers.push_back({"retry-after", "600"});
+    return r;
+  });
+  write_config(openai_config(upstream));
+  CliResult first = run({"chat", "-m", "openai/gpt-4o", "hi"});
+  EXPECT_EQ(first.exit_code, 4) << first.err;
+  CliResult second = run({"chat", "-m", "openai/gpt-4o", "hi"});
+  EXPECT_EQ(second.exit_code, 4) << second.err;
+  EXPECT_NE(second.err.find("cooling down"), std::string::npos) << second.err;
+  EXPECT_EQ(upstream.requests().size(), 1u);  // the second call never reached the server
+}
+
+TEST_F(CliTest, FailsOverToTheNextProviderBeforeTheAnswerStarts) {
+  const std::string wire = read_testdata("openai/openai-python/test_parse_nothing.sse");
+  FakeUpstream failing([](const RecordedRequest&) {
+    return ScriptedResponse::with_body(401, "application/json",
+                                       R"({"error":{"message":"Incorrect API key"}})");
+  });
+  FakeUpstream healthy([&](const RecordedRequest&) { return ScriptedResponse::sse(wire); });
+  write_config(openai_config(failing) + "[providers.backup]\ntype = \"openai\"\nbase_url = \"" +
+               healthy.base_url() +
+               "/v1\"\n[models]\nfallbacks = { \"openai/gpt-4o\" = [\"backup/llama\"] }\n");
+  CliResult r = run({"chat", "-m", "openai/gpt-4o", "--verbose", "hi"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, expected_text(wire) + "\n");
+  EXPECT_NE(r.err.find("failover: openai/gpt-4o -> backup/llama"), std::string::npos) << r.err;
+  ASSERT_EQ(healthy.requests().size(), 1u);
+  EXPECT_NE(healthy.requests()[0].body.find("\"model\":\"llama\""), std::string::npos);
+}
+
+TEST_F(CliTest, NoFailoverAfterTheFirstChunk) {
+  const std::string wire = read_testdata("openai/openai-python/test_parse_nothing.sse");
+  const std::string head = wire.substr(0, wire.find("\n\n", 400) + 2);
+  FakeUpstream breaking([&](const RecordedRequest&) {
+    ScriptedResponse r = ScriptedResponse::sse(head);
+    r.fault = ScriptedResponse::Fault::kResetAfterBody;
+    return r;
+  });
+  FakeUpstream healthy([&](const RecordedRequest&) { return ScriptedResponse::sse(wire); });
+  write_config(openai_config(breaking) + "[providers.backup]\ntype = \"openai\"\nbase_url = \"" +
+               healthy.base_url() +
+               "/v1\"\n[models]\nfallbacks = { \"openai/gpt-4o\" = [\"backup/llama\"] }\n");
+  CliResult r = run({"chat", "-m", "openai/gpt-4o", "hi"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_FALSE(r.out.empty());  // the text before the reset reached the user
+  EXPECT_NE(r.err.find("already started"), std::string::npos) << r.err;
+  EXPECT_TRUE(healthy.requests().empty());
 }
 
 TEST_F(CliTest, CtrlCCancelsTheStream) {

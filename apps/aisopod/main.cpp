@@ -10,6 +10,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <csignal>
 #include <cstdio>
+#include <ctime>
 #include <exception>
 #include <functional>
 #include <iostream>
@@ -20,10 +21,14 @@
 #include <vector>
 
 #include "aisopod/accumulator.hpp"
+#include "aisopod/auth.hpp"
 #include "aisopod/builtin.hpp"
 #include "aisopod/config.hpp"
+#include "aisopod/failover.hpp"
+#include "aisopod/observer.hpp"
 #include "aisopod/provider.hpp"
 #include "aisopod/registry.hpp"
+#include "aisopod/usage.hpp"
 #include "exit_codes.hpp"
 #include "output.hpp"
 #if defined(AISOPOD_CLI_HAVE_PULL)
@@ -69,6 +74,60 @@ struct ChatOptions {
   std::optional<double> timeout_seconds;
   std::optional<int> thinking_budget;
   std::string reasoning_effort;
+  bool verbose = false;
+  bool usage = false;
+};
+
+// Prints what the retry loop, the auth profiles and failover decide (chat --verbose), and
+// remembers which provider, model and profile gave the answer (for --usage).
+class ChatObserver final : public Observer {
+ public:
+  explicit ChatObserver(bool verbose) : verbose_(verbose) {}
+
+  void on_attempt_started(const AttemptInfo& a) override {
+    say("attempt " + std::to_string(a.attempt) + ": " + name(a) + " started");
+  }
+  void on_attempt_succeeded(const AttemptInfo& a) override {
+    answered_ = a;
+    say("attempt " + std::to_string(a.attempt) + ": " + name(a) + " succeeded");
+  }
+  void on_attempt_failed(const AttemptInfo& a, const Status& error) override {
+    say("attempt " + std::to_string(a.attempt) + ": " + name(a) + " failed: " + error.to_string());
+  }
+  void on_profile_rotated(std::string_view provider, std::string_view from,
+                          std::string_view to) override {
+    say("profile rotated on " + std::string(provider) + ": " + std::string(from) + " -> " +
+        std::string(to));
+  }
+  void on_cooldown_set(std::string_view provider, std::string_view profile, std::string_view model,
+                       std::chrono::system_clock::time_point until, const Status& cause) override {
+    const auto seconds =
+        std::chrono::duration_cast<std::chrono::seconds>(until - std::chrono::system_clock::now());
+    say("cooldown: " + std::string(provider) + " profile " + std::string(profile) +
+        (model.empty() ? std::string() : " for " + std::string(model)) + " for " +
+        std::to_string(seconds.count()) + " s (" + std::string(status_code_name(cause.code())) +
+        ")");
+  }
+  void on_failover(std::string_view from, std::string_view to, const Status& cause) override {
+    say("failover: " + std::string(from) + " -> " + std::string(to) + " after " +
+        cause.to_string());
+  }
+
+  const std::optional<AttemptInfo>& answered() const { return answered_; }
+  void set_secrets(const std::vector<std::string>* secrets) { secrets_ = secrets; }
+
+ private:
+  static std::string name(const AttemptInfo& a) {
+    return a.provider + "/" + a.model + (a.profile.empty() ? "" : " (profile " + a.profile + ")");
+  }
+  void say(const std::string& line) {
+    if (!verbose_) return;
+    std::cerr << "aisopod: " << (secrets_ ? redact(line, *secrets_) : line) << std::endl;
+  }
+
+  bool verbose_;
+  const std::vector<std::string>* secrets_ = nullptr;
+  std::optional<AttemptInfo> answered_;
 };
 
 struct ListOptions {
@@ -80,6 +139,7 @@ struct ListOptions {
 // out of every line printed.
 struct Session {
   Config config;
+  std::shared_ptr<AuthProfileManager> auth;
   ProviderRegistry registry;
   std::vector<std::string> skipped_providers;
   std::vector<std::string> secrets;
@@ -161,8 +221,11 @@ Result<std::unique_ptr<Session>> open_session(const GlobalOptions& global,
     }
   }
   collect_secrets(*session);
-  AISOPOD_TRY_STATUS(
-      register_builtin_providers(session->registry, session->config, &session->skipped_providers));
+  Result<std::shared_ptr<AuthProfileManager>> auth = make_auth_manager(session->config);
+  if (!auth.ok()) return auth.error();
+  session->auth = std::move(*auth);
+  AISOPOD_TRY_STATUS(register_builtin_providers(session->registry, session->config,
+                                                &session->skipped_providers, session->auth));
   return session;
 }
 
@@ -224,18 +287,28 @@ Task<int> chat_command(Session& session, ChatOptions options, std::function<void
   if (options.thinking_budget) request.reasoning.budget_tokens = *options.thinking_budget;
   request.reasoning.effort = options.reasoning_effort;
 
+  auto observer = std::make_shared<ChatObserver>(options.verbose);
+  observer->set_secrets(&session.secrets);
   Result<ResolvedModel> resolved = session.registry.resolve(options.model);
   if (!resolved.ok()) {
     co_return fail(&session, explain_unresolved(session, resolved.error(), options.model));
   }
+  // The chain of fallbacks configured for this model (just the model itself when none).
+  FailoverOptions failover_options;
+  failover_options.observer = observer;
+  Result<std::shared_ptr<ModelProvider>> chain = make_failover_for(
+      session.registry, options.model.empty() ? session.config.models.default_model : options.model,
+      session.config.models.fallbacks, failover_options);
+  if (!chain.ok()) co_return fail(&session, chain.error());
   request.model = resolved->model;
   CallOptions call;
+  call.observer = observer;
   if (options.timeout_seconds) {
     call.total_timeout =
         std::chrono::milliseconds(static_cast<long long>(*options.timeout_seconds * 1000));
   }
-  Result<ChunkStream> started =
-      co_await resolved->provider->chat_completion(std::move(request), call);
+  std::shared_ptr<ModelProvider> provider = std::move(*chain);
+  Result<ChunkStream> started = co_await provider->chat_completion(std::move(request), call);
   if (!started.ok()) co_return fail(&session, started.error());
   ChunkStream stream = std::move(*started);
   on_signal = [&stream] { stream.cancel(); };
@@ -281,6 +354,23 @@ Task<int> chat_command(Session& session, ChatOptions options, std::function<void
     if (result.finish_reason == FinishReason::kLength) {
       std::cerr << "aisopod: note: the answer was cut off at the token limit" << std::endl;
     }
+  }
+  if (options.usage) {
+    const ChatCompletion result = accumulator.result();
+    UsageAggregator usage;
+    const std::optional<AttemptInfo>& who = observer->answered();
+    usage.add(who ? who->provider : std::string(provider->id()), who ? who->model : "",
+              who ? who->profile : "", result.usage.value_or(Usage{}));
+    std::vector<std::vector<std::string>> rows;
+    for (const UsageAggregator::Row& row : usage.rows()) {
+      rows.push_back(
+          {row.provider + "/" + row.model, row.profile, std::to_string(row.usage.input_tokens),
+           std::to_string(row.usage.output_tokens), std::to_string(row.usage.cache_read_tokens),
+           std::to_string(row.usage.cache_write_tokens),
+           std::to_string(row.usage.reasoning_tokens)});
+    }
+    std::cerr << format_table(
+        {"MODEL", "PROFILE", "INPUT", "OUTPUT", "CACHE READ", "CACHE WRITE", "REASONING"}, rows);
   }
   co_return kExitOk;
 }
@@ -349,6 +439,62 @@ Task<int> health_command(Session& session, ListOptions options) {
   co_return all_healthy ? kExitOk : kExitUpstream;
 }
 
+std::string iso_time(SystemTime t) {
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(t);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+// "ready", "cooling down until T for model M", "disabled until T: reason".
+std::string profile_state_text(const ProfileState& state, SystemTime now) {
+  if (state.disabled_until && *state.disabled_until > now) {
+    return "disabled until " + iso_time(*state.disabled_until) + ": " + state.disabled_reason;
+  }
+  std::string cooling;
+  for (const auto& [model, until] : state.model_cooldowns) {
+    if (until <= now) continue;
+    cooling += (cooling.empty() ? "cooling down until " : "; until ") + iso_time(until) +
+               (model.empty() ? std::string(" for every model") : " for model " + model);
+  }
+  return cooling.empty() ? "ready" : cooling;
+}
+
+int profiles_command(Session& session, bool json, bool reset, const std::string& name) {
+  if (reset) {
+    Status status = session.auth->reset(name);
+    if (!status.ok()) return fail(&session, status);
+    std::cout << (name.empty() ? std::string("reset every profile") : "reset profile " + name)
+              << std::endl;
+    return kExitOk;
+  }
+  const SystemTime now = std::chrono::system_clock::now();
+  std::vector<std::vector<std::string>> rows;
+  std::string out = "[";
+  for (const ProfileState& state : session.auth->snapshot()) {
+    const std::string text = profile_state_text(state, now);
+    const std::string last_used = state.last_used ? iso_time(*state.last_used) : "";
+    rows.push_back(
+        {state.provider, state.profile, text, std::to_string(state.failure_count), last_used});
+    out += (out.size() > 1 ? "," : "") + std::string("{\"provider\":") +
+           json_string(state.provider) + ",\"name\":" + json_string(state.profile) +
+           ",\"state\":" + json_string(text) +
+           ",\"failures\":" + std::to_string(state.failure_count) +
+           ",\"last_used\":" + (last_used.empty() ? "null" : json_string(last_used)) +
+           ",\"last_error\":" + json_string(state.last_error) + "}";
+  }
+  if (json) {
+    std::cout << redact(out + "]", session.secrets) << std::endl;
+  } else {
+    std::cout << redact(
+        format_table({"PROVIDER", "PROFILE", "STATE", "FAILURES", "LAST USED"}, rows),
+        session.secrets);
+  }
+  return kExitOk;
+}
+
 int run(int argc, char** argv) {
   CLI::App app{
       "aisopod: one interface to LLM providers (OpenAI and OpenAI-compatible servers; "
@@ -396,6 +542,9 @@ int run(int argc, char** argv) {
       ->add_option("--reasoning-effort", chat.reasoning_effort,
                    "Reasoning effort for models that take one: minimal, low, medium, high")
       ->check(CLI::IsMember({"minimal", "low", "medium", "high"}));
+  chat_cmd->add_flag("--verbose", chat.verbose,
+                     "Print attempts, profile rotations, cooldowns and failovers to stderr");
+  chat_cmd->add_flag("--usage", chat.usage, "Print the token usage to stderr at the end");
 
   ListOptions models;
   CLI::App* models_cmd = app.add_subcommand("models", "List the models of one or all providers");
@@ -410,6 +559,17 @@ int run(int argc, char** argv) {
   pull_cmd->add_option("model", pull_model, "The model to pull (\"qwen3:8b\")")->required();
   pull_cmd->add_option("--provider", pull_provider, "The Ollama provider id (default: ollama)");
 #endif
+
+  bool profiles_json = false;
+  std::string reset_name;
+  CLI::App* profiles_cmd =
+      app.add_subcommand("profiles",
+                         "List auth profiles: ready, cooling down (until when, for which model) or "
+                         "disabled (and why), failures, last use");
+  profiles_cmd->add_flag("--json", profiles_json, "Print JSON instead of a table");
+  CLI::App* reset_cmd =
+      profiles_cmd->add_subcommand("reset", "Forget the cooldowns and failures of a profile");
+  reset_cmd->add_option("name", reset_name, "A profile name (default: every profile)");
 
   ListOptions health;
   CLI::App* health_cmd = app.add_subcommand(
@@ -440,6 +600,9 @@ int run(int argc, char** argv) {
       return kExitUsage;
     }
     chat.prompt.assign(1, std::move(prompt));
+  }
+  if (profiles_cmd->parsed()) {
+    return profiles_command(**session, profiles_json, reset_cmd->parsed(), reset_name);
   }
   asio::io_context io;
   std::function<void()> on_signal;

@@ -166,7 +166,8 @@ Task<int> pull_command(ollama::OllamaProvider& provider, std::string model, bool
                        std::ostream& out, std::ostream& err) {
   ProgressPrinter printer(is_terminal, out);
   std::optional<Status> failure;
-  Result<ollama::PullStream> stream = co_await provider.pull_model(std::move(model));
+  const CallOptions options;  // a named value: see the note on CallOptions in provider.hpp
+  Result<ollama::PullStream> stream = co_await provider.pull_model(std::move(model), options);
   if (!stream.ok()) {
     failure = stream.error();
   } else {

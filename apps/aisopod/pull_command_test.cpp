@@ -94,7 +94,7 @@ PullRun run_pull(const std::string& base_url, bool terminal,
                  const std::string& model = "gemma3:1b") {
   ollama::OllamaOptions options;
   options.base_url = base_url;
-  auto provider = ollama::make_provider(options, nullptr);
+  auto provider = ollama::make_provider(options, SecretSource{});
   std::ostringstream out;
   std::ostringstream err;
   PullRun run;

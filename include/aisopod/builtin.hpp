@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "aisopod/auth.hpp"
 #include "aisopod/config.hpp"
 #include "aisopod/registry.hpp"
 #include "aisopod/status.hpp"
@@ -19,6 +20,13 @@ std::vector<std::string> builtin_provider_types();
 // why "anthropic/..." does not resolve. Error: invalid_argument when the registry refuses a
 // provider (a duplicate id).
 Status register_builtin_providers(ProviderRegistry& registry, const Config& config,
-                                  std::vector<std::string>* skipped = nullptr);
+                                  std::vector<std::string>* skipped = nullptr,
+                                  std::shared_ptr<AuthProfileManager> auth = nullptr);
+
+// The auth profile manager for `config`: the SQLite store at config.auth.state_path when
+// config.auth.state is "sqlite" and a path is set, else a memory store; the configured cooldown
+// policy; every profile of every provider, in file order (secrets are read at use time).
+// Errors: unavailable when the SQLite store cannot be opened.
+Result<std::shared_ptr<AuthProfileManager>> make_auth_manager(const Config& config);
 
 }  // namespace aisopod

@@ -74,8 +74,8 @@ class FailoverProvider final : public ModelProvider {
   // status, provider and retry-after are those of the attempt that ended the call (the last one,
   // or the first whose code is not eligible), and whose message lists every attempt:
   // "all 3 candidates failed: openai/gpt-4o: rate_limited (HTTP 429): ...; anthropic/...: ...".
-  Task<Result<ChunkStream>> chat_completion(ChatCompletionRequest request,
-                                            CallOptions options = {}) override;
+  Task<Result<ChunkStream>> start_chat_completion(ChatCompletionRequest request,
+                                                  CallOptions options) override;
 
   // Healthy when any candidate's provider is healthy: the providers are checked in candidate
   // order until one is, and that one's status is returned with its id in the message.

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "aisopod/observer.hpp"
 #include "aisopod/status.hpp"
 #include "aisopod/types.hpp"
 
@@ -28,6 +29,19 @@ struct CallOptions {
   std::optional<std::chrono::milliseconds> idle_timeout;
   // The whole exchange, body included.
   std::optional<std::chrono::milliseconds> total_timeout;
+  // Receives the attempt, rotation and cooldown events of this call (null: none).
+  std::shared_ptr<Observer> observer;
+  // Sticky mode: calls with the same non-empty key stay on one auth profile while it is
+  // usable, so the provider's prompt cache stays warm.
+  std::string session_key;
+  // How many times an overloaded, unavailable or timeout error before the first content chunk
+  // is retried, with exponential backoff (0.5 s x 2^n, at most 8 s, jittered) or the server's
+  // Retry-After (a Retry-After above max_retry_after is not waited for).
+  int max_retries = 2;
+  std::chrono::milliseconds max_retry_after{120'000};
+  // When every auth profile is cooling down: wait up to this long for the first to be ready
+  // (0: fail at once with rate_limited naming the earliest expiry).
+  std::chrono::milliseconds max_cooldown_wait{0};
 };
 
 // The source behind a ChunkStream: one per request, implemented by providers. Not thread-safe;
@@ -73,6 +87,14 @@ class ChunkStream {
   std::optional<Status> final_;
 };
 
+// Reads `stream` up to its first chunk that has content (text, reasoning or a tool call), or to
+// its end, holding the chunks before it: the point at which a stream counts as committed
+// (DESIGN.md section 6). Returns a stream that replays the held chunks and then continues with
+// the rest, or the error that arrived before any content (so a caller can still retry or fail
+// over). A later error keeps its code, and its message says that the answer had already
+// started. Must be awaited on the stream's io_context.
+Task<Result<ChunkStream>> read_to_first_content(ChunkStream stream);
+
 // One configured provider. Implementations are thread-safe: one object serves every
 // io_context that calls it, and holds no I/O resources of its own.
 class ModelProvider {
@@ -85,14 +107,27 @@ class ModelProvider {
   // The models the provider offers. Errors: unauthenticated, unavailable, timeout, ...
   virtual Task<Result<std::vector<ModelInfo>>> list_models() = 0;
 
-  // Starts a chat completion. Returns once the response headers have arrived with a success
-  // status, so every error detectable before the first chunk comes back here. With
-  // request.stream == false the stream yields the whole answer as one chunk.
-  virtual Task<Result<ChunkStream>> chat_completion(ChatCompletionRequest request,
-                                                    CallOptions options = {}) = 0;
+  // Starts a chat completion. Returns once the stream is committed: the response headers have
+  // arrived with a success status and the first chunk with content has been read (held for
+  // the caller), so every error detectable before the answer starts (HTTP status, auth, rate
+  // limit, an error event before any content) comes back here. With request.stream == false
+  // the stream yields the whole answer as one chunk.
+  Task<Result<ChunkStream>> chat_completion(ChatCompletionRequest request, CallOptions options) {
+    return start_chat_completion(std::move(request), std::move(options));
+  }
+  // The same with default call options. An overload, not a default argument: g++ 12 destroys a
+  // non-trivial default argument twice when the call is the operand of co_await.
+  Task<Result<ChunkStream>> chat_completion(ChatCompletionRequest request) {
+    return start_chat_completion(std::move(request), CallOptions());
+  }
 
   // Whether the provider answers, and how fast. Never fails; problems are in the status.
   virtual Task<HealthStatus> health_check() = 0;
+
+ protected:
+  // The implementation of chat_completion(), with the same contract.
+  virtual Task<Result<ChunkStream>> start_chat_completion(ChatCompletionRequest request,
+                                                          CallOptions options) = 0;
 };
 
 }  // namespace aisopod

@@ -24,7 +24,53 @@ class VectorChunkSource final : public ChunkSource {
   bool cancelled_ = false;
 };
 
+// Replays the chunks read ahead while looking for the first content chunk, then continues with
+// the rest of the stream. One per request, not thread-safe.
+class CommittedChunkSource final : public ChunkSource {
+ public:
+  CommittedChunkSource(std::vector<ChatCompletionChunk> held, ChunkStream rest)
+      : held_(std::move(held)), rest_(std::move(rest)) {}
+
+  Task<Result<std::optional<ChatCompletionChunk>>> next() override {
+    if (cancelled_) co_return Status(StatusCode::kCancelled, "stream cancelled");
+    if (pos_ < held_.size()) co_return std::optional<ChatCompletionChunk>(std::move(held_[pos_++]));
+    Result<std::optional<ChatCompletionChunk>> result = co_await rest_.next();
+    if (result.ok() || result.error().code() == StatusCode::kCancelled) co_return result;
+    const Status& error = result.error();
+    Status out(error.code(),
+               "the answer had already started, so no retry or failover: " + error.message());
+    out.set_http_status(error.http_status());
+    out.set_provider(error.provider());
+    out.set_retry_after(error.retry_after());
+    co_return out;
+  }
+
+  void cancel() override {
+    cancelled_ = true;
+    rest_.cancel();
+  }
+
+ private:
+  std::vector<ChatCompletionChunk> held_;
+  std::size_t pos_ = 0;
+  ChunkStream rest_;
+  bool cancelled_ = false;
+};
+
 }  // namespace
+
+Task<Result<ChunkStream>> read_to_first_content(ChunkStream stream) {
+  std::vector<ChatCompletionChunk> held;
+  for (;;) {
+    Result<std::optional<ChatCompletionChunk>> chunk = co_await stream.next();
+    if (!chunk.ok()) co_return chunk.error();
+    if (!chunk->has_value()) co_return ChunkStream::from_chunks(std::move(held));
+    const bool content = (*chunk)->has_content();
+    held.push_back(std::move(**chunk));
+    if (content) break;
+  }
+  co_return ChunkStream(std::make_unique<CommittedChunkSource>(std::move(held), std::move(stream)));
+}
 
 ChunkStream::ChunkStream(std::unique_ptr<ChunkSource> source) : source_(std::move(source)) {}
 

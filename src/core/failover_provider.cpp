@@ -61,39 +61,6 @@ Status final_error(const std::vector<Attempt>& attempts, std::size_t total) {
   return out;
 }
 
-// Replays the chunks read ahead while looking for the first content chunk, then continues with
-// the rest of the candidate's stream. An error from the rest is marked as having happened after
-// the answer started. One per request, not thread-safe.
-class CommittedChunkSource final : public ChunkSource {
- public:
-  CommittedChunkSource(std::vector<ChatCompletionChunk> held, ChunkStream rest)
-      : held_(std::move(held)), rest_(std::move(rest)) {}
-
-  Task<Result<std::optional<ChatCompletionChunk>>> next() override {
-    if (cancelled_) co_return Status(StatusCode::kCancelled, "stream cancelled");
-    if (pos_ < held_.size()) co_return std::optional<ChatCompletionChunk>(std::move(held_[pos_++]));
-    Result<std::optional<ChatCompletionChunk>> result = co_await rest_.next();
-    if (result.ok() || result.error().code() == StatusCode::kCancelled) co_return result;
-    const Status& error = result.error();
-    Status out(error.code(), "the answer had already started, so no failover: " + error.message());
-    out.set_http_status(error.http_status());
-    out.set_provider(error.provider());
-    out.set_retry_after(error.retry_after());
-    co_return out;
-  }
-
-  void cancel() override {
-    cancelled_ = true;
-    rest_.cancel();
-  }
-
- private:
-  std::vector<ChatCompletionChunk> held_;
-  std::size_t pos_ = 0;
-  ChunkStream rest_;
-  bool cancelled_ = false;
-};
-
 // Runs one candidate up to its first content chunk (or the end of an answer without any).
 // Returns the stream for the caller, or the error that came before the answer started.
 Task<Result<ChunkStream>> start_candidate(const FailoverCandidate& candidate,
@@ -105,17 +72,7 @@ Task<Result<ChunkStream>> start_candidate(const FailoverCandidate& candidate,
   Result<ChunkStream> started =
       co_await candidate.provider->chat_completion(std::move(request), options);
   if (!started.ok()) co_return std::move(started);
-  ChunkStream stream = std::move(*started);
-  std::vector<ChatCompletionChunk> held;
-  for (;;) {
-    Result<std::optional<ChatCompletionChunk>> chunk = co_await stream.next();
-    if (!chunk.ok()) co_return chunk.error();
-    if (!chunk->has_value()) co_return ChunkStream::from_chunks(std::move(held));
-    const bool content = (*chunk)->has_content();
-    held.push_back(std::move(**chunk));
-    if (content) break;
-  }
-  co_return ChunkStream(std::make_unique<CommittedChunkSource>(std::move(held), std::move(stream)));
+  co_return co_await read_to_first_content(std::move(*started));
 }
 
 }  // namespace
@@ -126,8 +83,8 @@ FailoverProvider::FailoverProvider(std::string id, std::vector<FailoverCandidate
 
 std::string_view FailoverProvider::id() const { return id_; }
 
-Task<Result<ChunkStream>> FailoverProvider::chat_completion(ChatCompletionRequest request,
-                                                            CallOptions options) {
+Task<Result<ChunkStream>> FailoverProvider::start_chat_completion(ChatCompletionRequest request,
+                                                                  CallOptions options) {
   if (candidates_.empty()) {
     co_return Status(StatusCode::kInvalidArgument,
                      "failover provider '" + id_ + "' has no candidates");

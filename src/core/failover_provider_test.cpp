@@ -101,8 +101,8 @@ class ScriptedProvider final : public ModelProvider {
     co_return models;
   }
 
-  Task<Result<ChunkStream>> chat_completion(ChatCompletionRequest request,
-                                            CallOptions /*options*/) override {
+  Task<Result<ChunkStream>> start_chat_completion(ChatCompletionRequest request,
+                                                  CallOptions /*options*/) override {
     requested_models.push_back(request.model);
     const Script& script = scripts_[std::min(calls_++, scripts_.size() - 1)];
     if (script.start_error) co_return *script.start_error;
@@ -288,7 +288,7 @@ TEST_F(FailoverTest, ErrorAfterFirstContentChunkSurfacesWithoutFailover) {
   EXPECT_EQ(answer->chunks, (std::vector<ChatCompletionChunk>{role_chunk(), text_chunk("Hel")}));
   EXPECT_EQ(answer->end.code(), StatusCode::kUnavailable);
   EXPECT_EQ(answer->end.message(),
-            "the answer had already started, so no failover: connection reset");
+            "the answer had already started, so no retry or failover: connection reset");
   EXPECT_EQ(anthropic->calls(), 0);
   EXPECT_TRUE(observer_->events.empty());
 }

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "aisopod/auth.hpp"
 #include "aisopod/provider.hpp"
 #include "http/http.hpp"
 
@@ -82,5 +83,49 @@ namespace aisopod {
 // calling thread before each request; an empty string means "send no credential" (local
 // OpenAI-compatible servers). Errors (an unset variable) are returned as they are.
 using SecretSource = std::function<Result<std::string>()>;
+
+}  // namespace aisopod
+
+namespace aisopod {
+
+// A credential manager for a provider built from a bare SecretSource: one profile named
+// "default" in a memory store; nullptr when `secret` is empty (no credential at all).
+std::shared_ptr<AuthProfileManager> auth_for_secret(std::string_view provider_id,
+                                                    SecretSource secret);
+
+// Everything the shared chat-call runner needs from a provider for one request.
+struct ChatCall {
+  std::string provider_id;
+  std::string model;
+  // The encoded request, without credentials; copied for each attempt.
+  http::Request request;
+  bool stream = true;
+  // Adds the credential to a finished request (last step before sending). `secret` may be
+  // empty: then nothing is added.
+  std::function<void(http::Request& request, std::string_view secret)> authorize;
+  ErrorMapper map_error;
+  // Optional: rewrites an error of sending (the server not reached, no HTTP status) into a
+  // clearer one, e.g. "is Ollama running?".
+  std::function<Status(Status)> map_send_error;
+  // Streaming: a fresh decoder for each attempt.
+  std::function<std::unique_ptr<ChunkDecoder>()> make_decoder;
+  // Non-streaming: the whole body to its chunks.
+  std::function<Result<std::vector<ChatCompletionChunk>>(std::string_view body)> decode_body;
+};
+
+// Runs a chat call with the level-1 retry loop (DESIGN.md section 6), written once for every
+// HTTP provider: takes a profile from `auth` (round-robin, skipping cooled-down ones; none when
+// `auth` is null or has no profile for the provider), sends, and reads ahead to the first
+// content chunk. A credential-rotating error is reported and the next profile is tried;
+// overloaded, unavailable and timeout back off (Retry-After honoured) up to
+// options.max_retries times; everything before the first content chunk. Reports every outcome
+// to `auth` and every event to options.observer. Returns the committed stream or the last
+// error.
+Task<Result<ChunkStream>> run_chat_call(ChatCall call, AuthProfileManager* auth,
+                                        const CallOptions& options);
+
+// A lease for a non-chat request (models, health): the next usable profile, or no credential
+// when `auth` is null or has no profile for the provider.
+Result<std::optional<AuthLease>> lease_for(AuthProfileManager* auth, std::string_view provider_id);
 
 }  // namespace aisopod

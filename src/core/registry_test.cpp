@@ -12,7 +12,7 @@ class NamedProvider : public ModelProvider {
   Task<Result<std::vector<ModelInfo>>> list_models() override {
     co_return std::vector<ModelInfo>{};
   }
-  Task<Result<ChunkStream>> chat_completion(ChatCompletionRequest, CallOptions) override {
+  Task<Result<ChunkStream>> start_chat_completion(ChatCompletionRequest, CallOptions) override {
     co_return ChunkStream();
   }
   Task<HealthStatus> health_check() override { co_return HealthStatus{}; }

@@ -14,10 +14,21 @@ constexpr int kModelsPageLimit = 1000;
 // A bound on pagination, so a server that keeps saying has_more cannot loop us forever.
 constexpr int kMaxModelPages = 100;
 
+// x-api-key for API keys, Authorization: Bearer for OAuth tokens; nothing for an empty secret.
+void add_credential(AnthropicOptions::AuthKind kind, http::Request& request,
+                    std::string_view secret) {
+  if (secret.empty()) return;
+  if (kind == AnthropicOptions::AuthKind::kBearer) {
+    request.headers.push_back({"Authorization", "Bearer " + std::string(secret)});
+  } else {
+    request.headers.push_back({"x-api-key", std::string(secret)});
+  }
+}
+
 class AnthropicProvider final : public ModelProvider {
  public:
-  AnthropicProvider(AnthropicOptions options, SecretSource secret)
-      : options_(std::move(options)), secret_(std::move(secret)) {
+  AnthropicProvider(AnthropicOptions options, std::shared_ptr<AuthProfileManager> auth)
+      : options_(std::move(options)), auth_(std::move(auth)) {
     options_.base_url = trim_base_url(options_.base_url);
     map_error_ = [id = options_.provider_id](int status, const http::Headers& headers,
                                              std::string_view body) {
@@ -44,25 +55,27 @@ class AnthropicProvider final : public ModelProvider {
     co_return models;
   }
 
-  Task<Result<ChunkStream>> chat_completion(ChatCompletionRequest request,
-                                            CallOptions options) override {
+  Task<Result<ChunkStream>> start_chat_completion(ChatCompletionRequest request,
+                                                  CallOptions options) override {
     AISOPOD_CO_ASSIGN_OR_RETURN(http::Request http_request, encode_chat_request(request, options_));
     apply_call_options(options, http_request.timeouts);
-    AISOPOD_CO_TRY_STATUS(authorize(http_request));
     DecodeOptions decode = decode_options_for(request);
-    if (!request.stream) {
-      AISOPOD_CO_ASSIGN_OR_RETURN(std::string body,
-                                  co_await fetch_body(std::move(http_request), map_error_, id()));
-      AISOPOD_CO_ASSIGN_OR_RETURN(std::vector<ChatCompletionChunk> chunks,
-                                  decode_message(body, options_.provider_id, decode));
-      co_return ChunkStream::from_chunks(std::move(chunks));
-    }
-    AISOPOD_CO_ASSIGN_OR_RETURN(http::Response response,
-                                co_await send_checked(std::move(http_request), map_error_, id()));
-    co_return ChunkStream(make_http_chunk_source(
-        std::move(response),
-        make_chunk_decoder(StreamDecoder(options_.provider_id, std::move(decode))),
-        options_.provider_id));
+    ChatCall call;
+    call.provider_id = options_.provider_id;
+    call.model = request.model;
+    call.request = std::move(http_request);
+    call.stream = request.stream;
+    call.authorize = [kind = options_.auth](http::Request& r, std::string_view secret) {
+      add_credential(kind, r, secret);
+    };
+    call.map_error = map_error_;
+    call.make_decoder = [id = options_.provider_id, decode] {
+      return make_chunk_decoder(StreamDecoder(id, decode));
+    };
+    call.decode_body = [id = options_.provider_id, decode](std::string_view body) {
+      return decode_message(body, id, decode);
+    };
+    co_return co_await run_chat_call(std::move(call), auth_.get(), options);
   }
 
   Task<HealthStatus> health_check() override {
@@ -77,37 +90,28 @@ class AnthropicProvider final : public ModelProvider {
   Result<http::Request> models_request(int limit, std::string_view after_id) const {
     AISOPOD_ASSIGN_OR_RETURN(http::Request request,
                              encode_models_request(options_, limit, after_id));
-    AISOPOD_TRY_STATUS(authorize(request));
+    AISOPOD_ASSIGN_OR_RETURN(std::optional<AuthLease> lease,
+                             lease_for(auth_.get(), options_.provider_id));
+    if (lease) add_credential(options_.auth, request, lease->secret);
     return request;
   }
 
   // Authorization is the last step before sending, applied to the finished request.
-  Status authorize(http::Request& request) const {
-    if (!secret_) return Status();
-    Result<std::string> secret = secret_();
-    if (!secret.ok()) {
-      Status status = secret.error();
-      if (status.provider().empty()) status.set_provider(options_.provider_id);
-      return status;
-    }
-    if (secret->empty()) return Status();
-    if (options_.auth == AnthropicOptions::AuthKind::kBearer) {
-      request.headers.push_back({"Authorization", "Bearer " + *secret});
-    } else {
-      request.headers.push_back({"x-api-key", *secret});
-    }
-    return Status();
-  }
-
   AnthropicOptions options_;
-  SecretSource secret_;
+  std::shared_ptr<AuthProfileManager> auth_;
   ErrorMapper map_error_;
 };
 
 }  // namespace
 
+std::shared_ptr<ModelProvider> make_provider(AnthropicOptions options,
+                                             std::shared_ptr<AuthProfileManager> auth) {
+  return std::make_shared<AnthropicProvider>(std::move(options), std::move(auth));
+}
+
 std::shared_ptr<ModelProvider> make_provider(AnthropicOptions options, SecretSource secret) {
-  return std::make_shared<AnthropicProvider>(std::move(options), std::move(secret));
+  std::string id = options.provider_id;
+  return make_provider(std::move(options), auth_for_secret(id, std::move(secret)));
 }
 
 }  // namespace aisopod::anthropic

@@ -19,4 +19,9 @@ namespace aisopod::anthropic {
 // {base_url}/v1/models?limit=1. Thread-safe; holds no I/O resources.
 std::shared_ptr<ModelProvider> make_provider(AnthropicOptions options, SecretSource secret);
 
+// The same with the profiles `auth` holds for options.provider_id (round-robin, rotated on
+// credential errors; no credential when `auth` is null or has none).
+std::shared_ptr<ModelProvider> make_provider(AnthropicOptions options,
+                                             std::shared_ptr<AuthProfileManager> auth);
+
 }  // namespace aisopod::anthropic

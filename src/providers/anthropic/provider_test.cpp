@@ -328,7 +328,7 @@ TEST(AnthropicProvider, HealthStates) {
   }
   AnthropicOptions options;
   options.base_url = dead_url;
-  HealthStatus down = run_task(make_provider(options, {})->health_check());
+  HealthStatus down = run_task(make_provider(options, SecretSource{})->health_check());
   EXPECT_EQ(down.state, HealthStatus::State::kUnhealthy);
 }
 

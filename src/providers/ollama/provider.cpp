@@ -15,8 +15,8 @@ constexpr std::chrono::milliseconds kPullIdleTimeout{10 * 60 * 1000};
 
 }  // namespace
 
-OllamaProvider::OllamaProvider(OllamaOptions options, SecretSource secret)
-    : options_(std::move(options)), secret_(std::move(secret)) {
+OllamaProvider::OllamaProvider(OllamaOptions options, std::shared_ptr<AuthProfileManager> auth)
+    : options_(std::move(options)), auth_(std::move(auth)) {
   options_.base_url = trim_base_url(options_.base_url);
   map_error_ = [id = options_.provider_id](int status, const http::Headers& headers,
                                            std::string_view body) {
@@ -26,15 +26,19 @@ OllamaProvider::OllamaProvider(OllamaOptions options, SecretSource secret)
 
 std::string_view OllamaProvider::id() const { return options_.provider_id; }
 
+namespace {
+
+void add_bearer(http::Request& request, std::string_view secret) {
+  if (!secret.empty())
+    request.headers.push_back({"Authorization", "Bearer " + std::string(secret)});
+}
+
+}  // namespace
+
 Status OllamaProvider::authorize(http::Request& request) const {
-  if (!secret_) return Status();
-  Result<std::string> secret = secret_();
-  if (!secret.ok()) {
-    Status status = secret.error();
-    if (status.provider().empty()) status.set_provider(options_.provider_id);
-    return status;
-  }
-  if (!secret->empty()) request.headers.push_back({"Authorization", "Bearer " + *secret});
+  AISOPOD_ASSIGN_OR_RETURN(std::optional<AuthLease> lease,
+                           lease_for(auth_.get(), options_.provider_id));
+  if (lease) add_bearer(request, lease->secret);
   return Status();
 }
 
@@ -65,23 +69,29 @@ Task<Result<std::vector<ModelInfo>>> OllamaProvider::list_models() {
   co_return decode_models(body, options_.provider_id);
 }
 
-Task<Result<ChunkStream>> OllamaProvider::chat_completion(ChatCompletionRequest request,
-                                                          CallOptions options) {
+Task<Result<ChunkStream>> OllamaProvider::start_chat_completion(ChatCompletionRequest request,
+                                                                CallOptions options) {
   AISOPOD_CO_ASSIGN_OR_RETURN(http::Request http_request, encode_chat_request(request, options_));
   apply_call_options(options, http_request.timeouts);
-  AISOPOD_CO_TRY_STATUS(authorize(http_request));
-  if (!request.stream) {
-    AISOPOD_CO_ASSIGN_OR_RETURN(std::string body, co_await fetch(std::move(http_request)));
-    AISOPOD_CO_ASSIGN_OR_RETURN(ChatCompletionChunk chunk,
-                                decode_chat_response(body, options_.provider_id));
+  ChatCall call;
+  call.provider_id = options_.provider_id;
+  call.model = request.model;
+  call.request = std::move(http_request);
+  call.stream = request.stream;
+  call.authorize = add_bearer;
+  call.map_error = map_error_;
+  call.map_send_error = [base_url = options_.base_url, id = options_.provider_id](Status error) {
+    return status_from_transport_error(error, base_url, id);
+  };
+  call.make_decoder = [id = options_.provider_id] { return make_chunk_decoder(StreamDecoder(id)); };
+  call.decode_body = [id = options_.provider_id](
+                         std::string_view body) -> Result<std::vector<ChatCompletionChunk>> {
+    AISOPOD_ASSIGN_OR_RETURN(ChatCompletionChunk chunk, decode_chat_response(body, id));
     std::vector<ChatCompletionChunk> chunks;
     chunks.push_back(std::move(chunk));
-    co_return ChunkStream::from_chunks(std::move(chunks));
-  }
-  AISOPOD_CO_ASSIGN_OR_RETURN(http::Response response, co_await send(std::move(http_request)));
-  co_return ChunkStream(make_http_chunk_source(
-      std::move(response), make_chunk_decoder(StreamDecoder(options_.provider_id)),
-      options_.provider_id));
+    return chunks;
+  };
+  co_return co_await run_chat_call(std::move(call), auth_.get(), options);
 }
 
 Task<HealthStatus> OllamaProvider::health_check() {
@@ -97,7 +107,7 @@ Task<HealthStatus> OllamaProvider::health_check() {
   co_return health;
 }
 
-Task<Result<PullStream>> OllamaProvider::pull_model(std::string name, CallOptions options) {
+Task<Result<PullStream>> OllamaProvider::start_pull(std::string name, CallOptions options) {
   AISOPOD_CO_ASSIGN_OR_RETURN(http::Request request, encode_pull_request(name, options_));
   request.timeouts.idle = kPullIdleTimeout;
   apply_call_options(options, request.timeouts);
@@ -106,8 +116,14 @@ Task<Result<PullStream>> OllamaProvider::pull_model(std::string name, CallOption
   co_return make_pull_stream(std::move(response), options_.provider_id);
 }
 
+std::shared_ptr<OllamaProvider> make_provider(OllamaOptions options,
+                                              std::shared_ptr<AuthProfileManager> auth) {
+  return std::make_shared<OllamaProvider>(std::move(options), std::move(auth));
+}
+
 std::shared_ptr<OllamaProvider> make_provider(OllamaOptions options, SecretSource secret) {
-  return std::make_shared<OllamaProvider>(std::move(options), std::move(secret));
+  std::string id = options.provider_id;
+  return make_provider(std::move(options), auth_for_secret(id, std::move(secret)));
 }
 
 }  // namespace aisopod::ollama

@@ -23,10 +23,11 @@ namespace aisopod::ollama {
 // `ollama serve`)" and no HTTP status (health_check reports it as unhealthy).
 class OllamaProvider final : public ModelProvider {
  public:
-  // `secret` yields an optional bearer token (Ollama behind an authenticating proxy, or
-  // ollama.com), sent as `Authorization: Bearer <token>` when non-empty; an empty function or
-  // an empty token sends no credential. A trailing slash of options.base_url is ignored.
-  OllamaProvider(OllamaOptions options, SecretSource secret);
+  // `auth` holds optional bearer tokens for options.provider_id (Ollama behind an
+  // authenticating proxy, or ollama.com), sent as `Authorization: Bearer <token>` when
+  // non-empty; a null manager, no profile or an empty token sends no credential. A trailing
+  // slash of options.base_url is ignored.
+  OllamaProvider(OllamaOptions options, std::shared_ptr<AuthProfileManager> auth);
 
   // options.provider_id.
   std::string_view id() const override;
@@ -40,8 +41,8 @@ class OllamaProvider final : public ModelProvider {
   // false the stream yields the whole answer as one chunk. Errors: invalid_argument from the
   // encoder, unavailable (not running), the mapped HTTP error, and in the stream the errors of
   // StreamDecoder (a mid-stream {"error":...} line included).
-  Task<Result<ChunkStream>> chat_completion(ChatCompletionRequest request,
-                                            CallOptions options = {}) override;
+  Task<Result<ChunkStream>> start_chat_completion(ChatCompletionRequest request,
+                                                  CallOptions options) override;
 
   // GET /api/version: healthy with the server's version as the message ("0.5.1"); unhealthy
   // with the error otherwise (the "is it running?" message when nothing answers). Never fails.
@@ -54,7 +55,14 @@ class OllamaProvider final : public ModelProvider {
   // in the stream, an {"error":...} line (not_found for a missing model). The default
   // timeouts are kept except the idle one, which is raised to 10 minutes (the server can be
   // silent while it verifies a large layer); `options` overrides them.
-  Task<Result<PullStream>> pull_model(std::string name, CallOptions options = {});
+  Task<Result<PullStream>> pull_model(std::string name, CallOptions options) {
+    return start_pull(std::move(name), std::move(options));
+  }
+  // The same with default call options (an overload, not a default argument: g++ 12 destroys a
+  // non-trivial default argument twice when the call is the operand of co_await).
+  Task<Result<PullStream>> pull_model(std::string name) {
+    return start_pull(std::move(name), CallOptions());
+  }
 
   const OllamaOptions& options() const { return options_; }
 
@@ -64,14 +72,19 @@ class OllamaProvider final : public ModelProvider {
   // send() and the whole body.
   Task<Result<std::string>> fetch(http::Request request) const;
   // Adds the bearer token, the last step before sending.
+  Task<Result<PullStream>> start_pull(std::string name, CallOptions options);
   Status authorize(http::Request& request) const;
 
   OllamaOptions options_;
-  SecretSource secret_;
+  std::shared_ptr<AuthProfileManager> auth_;
   ErrorMapper map_error_;
 };
 
 // A provider for `options.provider_id` (see OllamaProvider). Never fails.
 std::shared_ptr<OllamaProvider> make_provider(OllamaOptions options, SecretSource secret);
+
+// The same with the profiles `auth` holds for options.provider_id (null: no credential).
+std::shared_ptr<OllamaProvider> make_provider(OllamaOptions options,
+                                              std::shared_ptr<AuthProfileManager> auth);
 
 }  // namespace aisopod::ollama

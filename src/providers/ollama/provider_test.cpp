@@ -187,7 +187,10 @@ TEST(OllamaProvider, MidStreamErrorLineEndsTheStreamWithAnError) {
   ASSERT_TRUE(out.start.ok()) << out.start.to_string();
   EXPECT_EQ(out.completion.message.text(), "Once upon");
   EXPECT_EQ(out.end.code(), StatusCode::kUnavailable);
-  EXPECT_EQ(out.end.message(), "an error was encountered while running the model: unexpected EOF");
+  // The upstream's words, marked as coming after the answer had started (no retry possible).
+  EXPECT_EQ(out.end.message(),
+            "the answer had already started, so no retry or failover: an error was encountered "
+            "while running the model: unexpected EOF");
   EXPECT_EQ(out.end.provider(), "ollama");
   EXPECT_FALSE(out.completion.usage.has_value());
 }

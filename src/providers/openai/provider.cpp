@@ -9,10 +9,15 @@
 namespace aisopod::openai {
 namespace {
 
+void add_bearer(http::Request& request, std::string_view secret) {
+  if (!secret.empty())
+    request.headers.push_back({"Authorization", "Bearer " + std::string(secret)});
+}
+
 class OpenAIProvider final : public ModelProvider {
  public:
-  OpenAIProvider(OpenAIOptions options, SecretSource secret)
-      : options_(std::move(options)), secret_(std::move(secret)) {
+  OpenAIProvider(OpenAIOptions options, std::shared_ptr<AuthProfileManager> auth)
+      : options_(std::move(options)), auth_(std::move(auth)) {
     options_.base_url = trim_base_url(options_.base_url);
     map_error_ = [id = options_.provider_id](int status, const http::Headers& headers,
                                              std::string_view body) {
@@ -29,25 +34,28 @@ class OpenAIProvider final : public ModelProvider {
     co_return decode_models(body, options_.provider_id);
   }
 
-  Task<Result<ChunkStream>> chat_completion(ChatCompletionRequest request,
-                                            CallOptions options) override {
+  Task<Result<ChunkStream>> start_chat_completion(ChatCompletionRequest request,
+                                                  CallOptions options) override {
     AISOPOD_CO_ASSIGN_OR_RETURN(http::Request http_request, encode_chat_request(request, options_));
     apply_call_options(options, http_request.timeouts);
-    AISOPOD_CO_TRY_STATUS(authorize(http_request));
-    if (!request.stream) {
-      AISOPOD_CO_ASSIGN_OR_RETURN(std::string body,
-                                  co_await fetch_body(std::move(http_request), map_error_, id()));
-      AISOPOD_CO_ASSIGN_OR_RETURN(ChatCompletionChunk chunk,
-                                  decode_completion(body, options_.provider_id));
+    ChatCall call;
+    call.provider_id = options_.provider_id;
+    call.model = request.model;
+    call.request = std::move(http_request);
+    call.stream = request.stream;
+    call.authorize = add_bearer;
+    call.map_error = map_error_;
+    call.make_decoder = [id = options_.provider_id] {
+      return make_chunk_decoder(StreamDecoder(id));
+    };
+    call.decode_body = [id = options_.provider_id](
+                           std::string_view body) -> Result<std::vector<ChatCompletionChunk>> {
+      AISOPOD_ASSIGN_OR_RETURN(ChatCompletionChunk chunk, decode_completion(body, id));
       std::vector<ChatCompletionChunk> chunks;
       chunks.push_back(std::move(chunk));
-      co_return ChunkStream::from_chunks(std::move(chunks));
-    }
-    AISOPOD_CO_ASSIGN_OR_RETURN(http::Response response,
-                                co_await send_checked(std::move(http_request), map_error_, id()));
-    co_return ChunkStream(make_http_chunk_source(
-        std::move(response), make_chunk_decoder(StreamDecoder(options_.provider_id)),
-        options_.provider_id));
+      return chunks;
+    };
+    co_return co_await run_chat_call(std::move(call), auth_.get(), options);
   }
 
   Task<HealthStatus> health_check() override {
@@ -61,32 +69,27 @@ class OpenAIProvider final : public ModelProvider {
  private:
   Result<http::Request> models_request() const {
     AISOPOD_ASSIGN_OR_RETURN(http::Request request, encode_models_request(options_));
-    AISOPOD_TRY_STATUS(authorize(request));
+    AISOPOD_ASSIGN_OR_RETURN(std::optional<AuthLease> lease,
+                             lease_for(auth_.get(), options_.provider_id));
+    if (lease) add_bearer(request, lease->secret);
     return request;
   }
 
-  // Authorization is the last step before sending, applied to the finished request.
-  Status authorize(http::Request& request) const {
-    if (!secret_) return Status();
-    Result<std::string> secret = secret_();
-    if (!secret.ok()) {
-      Status status = secret.error();
-      if (status.provider().empty()) status.set_provider(options_.provider_id);
-      return status;
-    }
-    if (!secret->empty()) request.headers.push_back({"Authorization", "Bearer " + *secret});
-    return Status();
-  }
-
   OpenAIOptions options_;
-  SecretSource secret_;
+  std::shared_ptr<AuthProfileManager> auth_;
   ErrorMapper map_error_;
 };
 
 }  // namespace
 
+std::shared_ptr<ModelProvider> make_provider(OpenAIOptions options,
+                                             std::shared_ptr<AuthProfileManager> auth) {
+  return std::make_shared<OpenAIProvider>(std::move(options), std::move(auth));
+}
+
 std::shared_ptr<ModelProvider> make_provider(OpenAIOptions options, SecretSource secret) {
-  return std::make_shared<OpenAIProvider>(std::move(options), std::move(secret));
+  std::string id = options.provider_id;
+  return make_provider(std::move(options), auth_for_secret(id, std::move(secret)));
 }
 
 }  // namespace aisopod::openai

@@ -11,8 +11,13 @@
 
 namespace aisopod::openai {
 
-// A provider for `options.provider_id`, authenticating with `Authorization: Bearer <secret>`.
-// Thread-safe; holds no I/O resources.
+// A provider for `options.provider_id`, authenticating with `Authorization: Bearer <key>` from
+// the profiles `auth` holds for that id (round-robin, rotated on credential errors; no
+// credential when `auth` is null or has none). Thread-safe; holds no I/O resources.
+std::shared_ptr<ModelProvider> make_provider(OpenAIOptions options,
+                                             std::shared_ptr<AuthProfileManager> auth);
+
+// The same with one key from `secret` (empty function: no credential).
 std::shared_ptr<ModelProvider> make_provider(OpenAIOptions options, SecretSource secret);
 
 }  // namespace aisopod::openai

@@ -205,7 +205,8 @@ TEST(OpenAIProvider, ResetMidStreamDeliversChunksThenUnavailable) {
 
 TEST(OpenAIProvider, StallTripsTheIdleTimeout) {
   const std::string wire = read_testdata("openai/openai-python/test_parse_nothing.sse");
-  const std::string head = wire.substr(0, wire.find("\n\n") + 2);
+  // The role chunk and the first content chunk, then silence: the stream has committed.
+  const std::string head = wire.substr(0, wire.find("\n\n", wire.find("\n\n") + 2) + 2);
   FakeUpstream upstream([&](const RecordedRequest&) {
     ScriptedResponse r = ScriptedResponse::sse(head);
     r.fault = ScriptedResponse::Fault::kStallAfterBody;
@@ -215,7 +216,25 @@ TEST(OpenAIProvider, StallTripsTheIdleTimeout) {
   options.idle_timeout = std::chrono::milliseconds(300);
   Outcome out = run_task(collect(provider_for(upstream), hello_request(), options));
   ASSERT_TRUE(out.start.ok()) << out.start.to_string();
+  EXPECT_EQ(out.completion.message.text(), "I'm");
   EXPECT_EQ(out.end.code(), StatusCode::kTimeout) << out.end.to_string();
+  EXPECT_EQ(upstream.requests().size(), 1u);  // no retry once the answer has started
+}
+
+TEST(OpenAIProvider, StallBeforeAnyContentIsRetriedThenFails) {
+  const std::string wire = read_testdata("openai/openai-python/test_parse_nothing.sse");
+  const std::string role_only = wire.substr(0, wire.find("\n\n") + 2);
+  FakeUpstream upstream([&](const RecordedRequest&) {
+    ScriptedResponse r = ScriptedResponse::sse(role_only);
+    r.fault = ScriptedResponse::Fault::kStallAfterBody;
+    return r;
+  });
+  CallOptions options;
+  options.idle_timeout = std::chrono::milliseconds(200);
+  options.max_retries = 1;
+  Outcome out = run_task(collect(provider_for(upstream), hello_request(), options));
+  EXPECT_EQ(out.start.code(), StatusCode::kTimeout) << out.start.to_string();
+  EXPECT_EQ(upstream.requests().size(), 2u);  // the first try and one retry
 }
 
 TEST(OpenAIProvider, ListsModels) {
@@ -257,7 +276,7 @@ TEST(OpenAIProvider, HealthStates) {
   }
   OpenAIOptions options;
   options.base_url = dead_url + "/v1";
-  auto provider = make_provider(options, {});
+  auto provider = make_provider(options, SecretSource{});
   HealthStatus down = run_task(provider->health_check());
   EXPECT_EQ(down.state, HealthStatus::State::kUnhealthy);
   EXPECT_NE(down.message.find("unavailable"), std::string::npos);

@@ -1,0 +1,224 @@
+// Auth profiles: several credentials per provider, handed out round-robin, with cooldowns that
+// persist across restarts and are shared by processes on one machine (DESIGN.md section 6).
+// Standard-library types only.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "aisopod/observer.hpp"
+#include "aisopod/status.hpp"
+
+namespace aisopod {
+
+using SystemTime = std::chrono::system_clock::time_point;
+
+// The time source; injectable so tests run on a fake clock. Implementations are thread-safe.
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual SystemTime now() const = 0;
+};
+
+// The real clock (std::chrono::system_clock). Shared, never null.
+std::shared_ptr<Clock> system_clock();
+
+// A clock that moves only when told to (tests). Starts at 2020-01-01T00:00:00Z unless told
+// otherwise. Thread-safe.
+class FakeClock final : public Clock {
+ public:
+  explicit FakeClock(SystemTime start = SystemTime(std::chrono::seconds(1'577'836'800)))
+      : now_(start) {}
+  SystemTime now() const override {
+    std::lock_guard lock(mutex_);
+    return now_;
+  }
+  void advance(std::chrono::milliseconds by) {
+    std::lock_guard lock(mutex_);
+    now_ += by;
+  }
+  void set(SystemTime to) {
+    std::lock_guard lock(mutex_);
+    now_ = to;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  SystemTime now_;
+};
+
+// Cooldown schedule. The n-th (1, 2, ...) rate-limit or auth failure since the last success
+// cools the profile for min(cap, base x factor^(n-1)) (defaults 1 m, 5 m, 25 m, 1 h); a
+// server's Retry-After is a lower bound. The k-th billing failure disables the profile for
+// min(billing_cap, billing_base x 2^(k-1)) (5 h, 10 h, 20 h, 24 h). Failure counts are forgotten
+// when a new failure comes `decay` or more after the previous one and after the end of the
+// cooldown it set (a profile cannot fail while it is disabled, so that time does not count).
+struct CooldownPolicy {
+  std::chrono::milliseconds base{60'000};
+  double factor = 5;
+  std::chrono::milliseconds cap{3'600'000};
+  std::chrono::milliseconds billing_base{5 * 3'600'000};
+  std::chrono::milliseconds billing_cap{24 * 3'600'000};
+  std::chrono::milliseconds decay{24 * 3'600'000};
+};
+
+// What the store keeps about one profile. Never holds a secret. Times have millisecond
+// precision (that is what the stores keep).
+struct ProfileState {
+  std::string provider;
+  std::string profile;
+  // Rate-limit and auth failures since the last success or decay.
+  int failure_count = 0;
+  // Billing failures since the last success or decay.
+  int billing_failures = 0;
+  std::optional<SystemTime> last_failure;
+  // When a call made with the profile was last reported on (any outcome).
+  std::optional<SystemTime> last_used;
+  // The last success: the profile is "marked good" when this is set and last_error is empty.
+  std::optional<SystemTime> last_good;
+  // The profile is "marked failed" while last_error is set: the code name of the last
+  // credential failure ("rate_limited", "unauthenticated", "billing", ...) and its message.
+  // A success clears both.
+  std::string last_error;
+  std::string last_error_message;
+  // Auth and billing failures disable the whole profile (every model) until this time.
+  std::optional<SystemTime> disabled_until;
+  // The failure that set disabled_until, as "<code name>: <message>" ("billing: Your credit
+  // balance is too low"); just the code name when the message was empty.
+  std::string disabled_reason;
+  // Rate limits cool the profile for one model only: model -> until. The key "" (a rate
+  // limit reported without a model) applies to every model.
+  std::map<std::string, SystemTime> model_cooldowns;
+
+  // True when a success came after every failure so far (or nothing happened yet: false).
+  bool marked_good() const { return last_good.has_value() && last_error.empty(); }
+  // True while the last outcome recorded was a credential failure.
+  bool marked_failed() const { return !last_error.empty(); }
+  // When the profile can next be handed out for `model`: the latest of disabled_until and the
+  // cooldowns of `model` and of "" that are after `now`; std::nullopt when it is usable now.
+  std::optional<SystemTime> ready_at(std::string_view model, SystemTime now) const;
+
+  friend bool operator==(const ProfileState&, const ProfileState&) = default;
+};
+
+// Where ProfileState lives. Implementations are thread-safe; writes are atomic (a crash leaves
+// either the old or the new state). The store never sees a secret.
+class AuthStateStore {
+ public:
+  virtual ~AuthStateStore() = default;
+  // The state of one profile; std::nullopt when none was saved.
+  virtual Result<std::optional<ProfileState>> load(std::string_view provider,
+                                                   std::string_view profile) = 0;
+  // Every saved state of `provider`, ordered by profile.
+  virtual Result<std::vector<ProfileState>> load_provider(std::string_view provider) = 0;
+  // Every saved state, ordered by provider then profile.
+  virtual Result<std::vector<ProfileState>> load_all() = 0;
+  // Replaces the state of (state.provider, state.profile).
+  virtual Status save(const ProfileState& state) = 0;
+  // Atomically reads the state of (provider, profile) (a default ProfileState naming them when
+  // none was saved), lets `mutate` change it and saves the result, so concurrent updates from
+  // several threads or processes are never lost. `mutate` must not call back into the store;
+  // it must leave provider and profile as they are. Returns the saved state.
+  virtual Result<ProfileState> update(std::string_view provider, std::string_view profile,
+                                      const std::function<void(ProfileState&)>& mutate) = 0;
+  // Forgets saved states: an empty `provider` matches every provider and an empty `profile`
+  // every profile, so reset("", "") forgets everything and reset("", "main") forgets the
+  // profiles named "main" of every provider.
+  virtual Status reset(std::string_view provider, std::string_view profile) = 0;
+};
+
+// A store that lives as long as the returned object. Never fails.
+std::shared_ptr<AuthStateStore> make_memory_auth_store();
+
+// The SQLite store at `path` (created with its parent directory when missing; WAL mode, a
+// 5 s busy timeout; versioned schema; every write one transaction, so a process killed in the
+// middle of a write leaves the previous state). Several processes may open the same file and
+// see each other's writes at once.
+// Errors: unavailable when the file cannot be created or opened, is not an aisopod store, or
+// has a schema newer than this build knows. Every later store error is unavailable too.
+Result<std::shared_ptr<AuthStateStore>> open_sqlite_auth_store(const std::string& path);
+
+// A credential handed out by AuthProfileManager::acquire.
+struct AuthLease {
+  std::string provider;
+  std::string profile;
+  // The secret (API key or token), resolved at acquire time. Never log it.
+  std::string secret;
+};
+
+// Hands out profiles per provider round-robin, skipping those cooling down, and records
+// outcomes in its AuthStateStore. State is read from the store on every acquire() and
+// snapshot(), so cooldowns set by another process sharing the store are honoured at once; when
+// the store fails, the manager goes on with the last state it knew (it never fails a call
+// because of its store). Thread-safe; the observer is called without the manager's lock held.
+class AuthProfileManager {
+ public:
+  AuthProfileManager(std::shared_ptr<AuthStateStore> store, CooldownPolicy policy = {},
+                     std::shared_ptr<Clock> clock = system_clock());
+
+  // A manager with a memory store, the default policy, the system clock, and one profile
+  // named "default" for `provider` whose secret comes from `secret`. For tests and for
+  // providers built from a bare key.
+  static std::shared_ptr<AuthProfileManager> single(std::string provider,
+                                                    std::function<Result<std::string>()> secret);
+
+  // Adds a profile. `secret` is called (without the manager's lock held) at each acquire that
+  // hands the profile out. Profiles are tried in the order added. Adding a name that the
+  // provider already has replaces its secret source and keeps its place.
+  void add_profile(std::string provider, std::string profile,
+                   std::function<Result<std::string>()> secret);
+
+  // True when `provider` has at least one profile.
+  bool has_profiles(std::string_view provider) const;
+
+  // The next usable profile for (provider, model), round-robin: not disabled, not cooling
+  // down for `model` and not in `exclude` (already tried by this call). With a non-empty
+  // `session_key` (sticky mode), the profile chosen for that key last time is returned again
+  // while it is usable, so the provider's prompt cache stays warm; otherwise a profile is
+  // chosen round-robin and remembered for the key.
+  // Errors: not_found when the provider has no profiles; rate_limited when every profile not
+  // in `exclude` is cooling down: the message names the earliest expiry (ISO 8601 UTC) and its
+  // profile and retry_after is the time until it; unavailable when every profile is in
+  // `exclude`; the secret source's error, as it is.
+  Result<AuthLease> acquire(std::string_view provider, std::string_view model,
+                            std::string_view session_key = {},
+                            const std::vector<std::string>& exclude = {});
+
+  // Records the outcome of a call made with `lease` for `model`:
+  // - ok clears the profile's failure state (counts, disablement, last error, the cooldown of
+  //   `model`; a rate limit on another model is a fact about that model and stays) and sets
+  //   last_good;
+  // - rate_limited cools (profile, model) by the schedule, at least for the Retry-After;
+  // - unauthenticated / permission_denied disable the profile by the same schedule;
+  // - billing disables it by the billing schedule;
+  // - other codes are not the credential's fault and change nothing but last_used.
+  // A failure reported for a scope that is already cooling (a call that was in flight when
+  // the cooldown was set) extends it to its Retry-After but does not count again. The secret
+  // is removed from any message that is stored. Unknown leases are ignored.
+  void report(const AuthLease& lease, std::string_view model, const Status& outcome);
+
+  // The state of every profile of every provider, including ones never used, in the order
+  // they were added.
+  std::vector<ProfileState> snapshot() const;
+
+  // Forgets the state of one profile (by name, any provider) or of all when `profile` is
+  // empty, in the store and in memory. Errors: the store's.
+  Status reset(std::string_view profile = {});
+
+  // Receives on_cooldown_set for every cooldown or disablement (null: none).
+  void set_observer(std::shared_ptr<Observer> observer);
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace aisopod

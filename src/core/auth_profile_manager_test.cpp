@@ -1,0 +1,599 @@
+// AuthProfileManager on a FakeClock: rotation, cooldown schedules, Retry-After, billing,
+// decay, sticky sessions, the observer, and state shared through (and reloaded from) SQLite.
+#include "aisopod/auth.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <mutex>
+#include <random>
+
+namespace aisopod {
+namespace {
+
+using std::chrono::hours;
+using std::chrono::milliseconds;
+using std::chrono::minutes;
+using std::chrono::seconds;
+
+constexpr std::string_view kModelA = "gpt-4o";
+constexpr std::string_view kModelB = "gpt-4o-mini";
+
+// A fresh directory removed with everything in it on destruction.
+class ScratchDir {
+ public:
+  ScratchDir() {
+    static int counter = 0;
+    path_ = std::filesystem::path(::testing::TempDir()) /
+            ("aisopod-auth-" + std::to_string(::getpid()) + "-" + std::to_string(++counter));
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+struct CooldownEvent {
+  std::string provider, profile, model;
+  SystemTime until;
+  StatusCode cause;
+  friend bool operator==(const CooldownEvent&, const CooldownEvent&) = default;
+};
+
+class RecordingObserver final : public Observer {
+ public:
+  void on_cooldown_set(std::string_view provider, std::string_view profile, std::string_view model,
+                       SystemTime until, const Status& cause) override {
+    std::lock_guard lock(mutex_);
+    events_.push_back(
+        {std::string(provider), std::string(profile), std::string(model), until, cause.code()});
+  }
+  std::vector<CooldownEvent> events() const {
+    std::lock_guard lock(mutex_);
+    return events_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<CooldownEvent> events_;
+};
+
+// A store whose every operation fails, as a full disk or a locked file would.
+class BrokenStore final : public AuthStateStore {
+ public:
+  Result<std::optional<ProfileState>> load(std::string_view, std::string_view) override {
+    return broken();
+  }
+  Result<std::vector<ProfileState>> load_provider(std::string_view) override { return broken(); }
+  Result<std::vector<ProfileState>> load_all() override { return broken(); }
+  Status save(const ProfileState&) override { return broken(); }
+  Result<ProfileState> update(std::string_view, std::string_view,
+                              const std::function<void(ProfileState&)>&) override {
+    return broken();
+  }
+  Status reset(std::string_view, std::string_view) override { return broken(); }
+
+ private:
+  static Status broken() { return Status(StatusCode::kUnavailable, "disk full"); }
+};
+
+Status failure(StatusCode code, std::optional<milliseconds> retry_after = std::nullopt) {
+  return Status(code, "injected " + std::string(status_code_name(code)))
+      .set_retry_after(retry_after);
+}
+
+// Three keys for "openai" (k1, k2, k3, secrets sk-k1, ...), on a fake clock.
+class AuthProfileManagerTest : public ::testing::Test {
+ protected:
+  explicit AuthProfileManagerTest(std::shared_ptr<AuthStateStore> store = make_memory_auth_store())
+      : store_(std::move(store)), manager_(store_, CooldownPolicy{}, clock_) {
+    for (const char* name : {"k1", "k2", "k3"}) add(manager_, name);
+  }
+
+  static void add(AuthProfileManager& manager, const std::string& name) {
+    manager.add_profile("openai", name, [name] { return Result<std::string>("sk-" + name); });
+  }
+
+  // The profile acquire() hands out, or the error's code name.
+  std::string next(std::string_view model = kModelA, std::string_view session = {},
+                   const std::vector<std::string>& exclude = {}) {
+    auto lease = manager_.acquire("openai", model, session, exclude);
+    if (!lease.ok()) return std::string(status_code_name(lease.error().code()));
+    EXPECT_EQ(lease->provider, "openai");
+    EXPECT_EQ(lease->secret, "sk-" + lease->profile);
+    return lease->profile;
+  }
+  std::vector<std::string> next_n(int n, std::string_view model = kModelA) {
+    std::vector<std::string> out;
+    for (int i = 0; i < n; ++i) out.push_back(next(model));
+    return out;
+  }
+
+  void report(const std::string& profile, const Status& outcome, std::string_view model = kModelA) {
+    manager_.report(AuthLease{"openai", profile, "sk-" + profile}, model, outcome);
+  }
+
+  ProfileState state(const std::string& profile) const {
+    for (auto& s : manager_.snapshot()) {
+      if (s.provider == "openai" && s.profile == profile) return s;
+    }
+    ADD_FAILURE() << "no profile " << profile;
+    return {};
+  }
+  // How long (profile, model) stays cooled from now; 0 when it is not.
+  milliseconds cooldown_left(const std::string& profile, std::string_view model = kModelA) const {
+    auto s = state(profile);
+    auto it = s.model_cooldowns.find(std::string(model));
+    if (it == s.model_cooldowns.end() || it->second <= clock_->now()) return milliseconds(0);
+    return std::chrono::duration_cast<milliseconds>(it->second - clock_->now());
+  }
+  milliseconds disabled_left(const std::string& profile) const {
+    auto s = state(profile);
+    if (!s.disabled_until || *s.disabled_until <= clock_->now()) return milliseconds(0);
+    return std::chrono::duration_cast<milliseconds>(*s.disabled_until - clock_->now());
+  }
+
+  std::shared_ptr<FakeClock> clock_ = std::make_shared<FakeClock>();
+  std::shared_ptr<AuthStateStore> store_;
+  AuthProfileManager manager_;
+};
+
+TEST_F(AuthProfileManagerTest, HandsOutProfilesRoundRobinInAddOrder) {
+  EXPECT_EQ(next_n(7), (std::vector<std::string>{"k1", "k2", "k3", "k1", "k2", "k3", "k1"}));
+  EXPECT_TRUE(manager_.has_profiles("openai"));
+  EXPECT_FALSE(manager_.has_profiles("anthropic"));
+}
+
+TEST_F(AuthProfileManagerTest, ThreeKeysOneRateLimitedForOneModelAndOneInvalid) {
+  report("k1", failure(StatusCode::kRateLimited), kModelA);
+  report("k2", failure(StatusCode::kUnauthenticated), kModelA);
+
+  // Model A: k1 is cooling for it and k2 is disabled for everything.
+  EXPECT_EQ(next_n(3, kModelA), (std::vector<std::string>{"k3", "k3", "k3"}));
+  // Model B: k1's rate limit was for model A only.
+  EXPECT_EQ(next_n(4, kModelB), (std::vector<std::string>{"k1", "k3", "k1", "k3"}));
+
+  // Both cooldowns are the first step of the schedule; once it passes all three are back.
+  EXPECT_EQ(cooldown_left("k1", kModelA), minutes(1));
+  EXPECT_EQ(disabled_left("k2"), minutes(1));
+  clock_->advance(seconds(59));
+  EXPECT_EQ(next_n(2, kModelA), (std::vector<std::string>{"k3", "k3"}));
+  clock_->advance(seconds(1));
+  auto all = next_n(3, kModelA);
+  std::sort(all.begin(), all.end());
+  EXPECT_EQ(all, (std::vector<std::string>{"k1", "k2", "k3"}));
+}
+
+TEST_F(AuthProfileManagerTest, RetryAfterIsALowerBound) {
+  report("k1", failure(StatusCode::kRateLimited, minutes(10)));
+  EXPECT_EQ(cooldown_left("k1"), minutes(10));
+  // A shorter Retry-After does not shorten the schedule.
+  report("k2", failure(StatusCode::kRateLimited, seconds(5)));
+  EXPECT_EQ(cooldown_left("k2"), minutes(1));
+  clock_->advance(minutes(9));
+  EXPECT_EQ(next_n(2), (std::vector<std::string>{"k2", "k3"}));
+  clock_->advance(minutes(1));
+  EXPECT_EQ(next(), "k1");
+}
+
+TEST_F(AuthProfileManagerTest, RateLimitScheduleIsOneFiveTwentyFiveMinutesThenOneHourCap) {
+  const std::vector<milliseconds> expected = {minutes(1), minutes(5), minutes(25), hours(1),
+                                              hours(1)};
+  for (size_t i = 0; i < expected.size(); ++i) {
+    report("k1", failure(StatusCode::kRateLimited));
+    EXPECT_EQ(cooldown_left("k1"), expected[i]) << "failure " << i + 1;
+    EXPECT_EQ(state("k1").failure_count, static_cast<int>(i + 1));
+    clock_->advance(expected[i]);
+  }
+}
+
+TEST_F(AuthProfileManagerTest, AuthFailuresDisableTheProfileOnTheSameSchedule) {
+  const std::vector<milliseconds> expected = {minutes(1), minutes(5), minutes(25), hours(1)};
+  for (size_t i = 0; i < expected.size(); ++i) {
+    report("k2", failure(i % 2 ? StatusCode::kPermissionDenied : StatusCode::kUnauthenticated));
+    EXPECT_EQ(disabled_left("k2"), expected[i]) << "failure " << i + 1;
+    EXPECT_TRUE(state("k2").model_cooldowns.empty());
+    clock_->advance(expected[i]);
+  }
+}
+
+TEST_F(AuthProfileManagerTest, BillingDisablesForFiveHoursDoublingToADay) {
+  const std::vector<milliseconds> expected = {hours(5), hours(10), hours(20), hours(24), hours(24)};
+  for (size_t i = 0; i < expected.size(); ++i) {
+    report("k3", failure(StatusCode::kBilling));
+    EXPECT_EQ(disabled_left("k3"), expected[i]) << "billing failure " << i + 1;
+    EXPECT_EQ(state("k3").billing_failures, static_cast<int>(i + 1));
+    EXPECT_EQ(next_n(2, kModelB), (std::vector<std::string>{"k1", "k2"})) << i;
+    clock_->advance(expected[i]);
+  }
+  // The billing failures did not move the rate-limit schedule.
+  EXPECT_EQ(state("k3").failure_count, 0);
+}
+
+TEST_F(AuthProfileManagerTest, FailureCountsDecayAfterADayWithoutFailures) {
+  report("k1", failure(StatusCode::kRateLimited));  // 1 m
+  clock_->advance(minutes(1));
+  report("k1", failure(StatusCode::kRateLimited));  // 5 m
+  // Just under a day after that cooldown ended the schedule goes on...
+  clock_->advance(minutes(5) + hours(24) - milliseconds(1));
+  report("k1", failure(StatusCode::kRateLimited));
+  EXPECT_EQ(cooldown_left("k1"), minutes(25));
+  EXPECT_EQ(state("k1").failure_count, 3);
+  // ...a day after the end of the last cooldown, it starts over.
+  clock_->advance(minutes(25) + hours(24));
+  report("k1", failure(StatusCode::kRateLimited));
+  EXPECT_EQ(cooldown_left("k1"), minutes(1));
+  EXPECT_EQ(state("k1").failure_count, 1);
+
+  // The day counts from the end of a disablement: 24 h after a 5 h billing failure is only
+  // 19 h of being usable.
+  report("k2", failure(StatusCode::kBilling));
+  clock_->advance(hours(24));
+  report("k2", failure(StatusCode::kBilling));
+  EXPECT_EQ(disabled_left("k2"), hours(10));
+  clock_->advance(hours(10) + hours(24));
+  report("k2", failure(StatusCode::kBilling));
+  EXPECT_EQ(disabled_left("k2"), hours(5));
+  EXPECT_EQ(state("k2").billing_failures, 1);
+}
+
+TEST_F(AuthProfileManagerTest, SuccessClearsTheProfilesFailureState) {
+  report("k1", failure(StatusCode::kRateLimited), kModelB);
+  clock_->advance(minutes(1));
+  report("k1", failure(StatusCode::kRateLimited), kModelB);
+  report("k1", failure(StatusCode::kUnauthenticated), kModelB);
+  report("k1", failure(StatusCode::kBilling), kModelB);
+  report("k1", failure(StatusCode::kRateLimited), kModelA);
+  ASSERT_TRUE(state("k1").marked_failed());
+
+  clock_->advance(hours(6));  // the billing disablement has passed; the counts have not decayed
+  report("k1", Status(), kModelB);
+  const ProfileState s = state("k1");
+  EXPECT_EQ(s.failure_count, 0);
+  EXPECT_EQ(s.billing_failures, 0);
+  EXPECT_EQ(s.disabled_until, std::nullopt);
+  EXPECT_EQ(s.disabled_reason, "");
+  EXPECT_TRUE(s.marked_good());
+  EXPECT_EQ(s.last_good, clock_->now());
+  EXPECT_EQ(s.last_used, clock_->now());
+  // The next failure starts the schedules from the beginning.
+  report("k1", failure(StatusCode::kRateLimited), kModelB);
+  EXPECT_EQ(cooldown_left("k1", kModelB), minutes(1));
+  report("k1", failure(StatusCode::kBilling), kModelB);
+  EXPECT_EQ(disabled_left("k1"), hours(5));
+}
+
+TEST_F(AuthProfileManagerTest, SuccessOnOneModelKeepsAnotherModelsRateLimit) {
+  report("k1", failure(StatusCode::kRateLimited, hours(2)), kModelA);
+  report("k1", Status(), kModelB);
+  EXPECT_EQ(cooldown_left("k1", kModelA), hours(2));
+  EXPECT_EQ(next_n(2, kModelA), (std::vector<std::string>{"k2", "k3"}));
+}
+
+TEST_F(AuthProfileManagerTest, ProfilesAreMarkedGoodOrFailedWithTheReason) {
+  EXPECT_FALSE(state("k1").marked_good());
+  EXPECT_FALSE(state("k1").marked_failed());
+  report("k1", Status());
+  EXPECT_TRUE(state("k1").marked_good());
+
+  report("k2", Status(StatusCode::kUnauthenticated, "Incorrect API key provided"));
+  const ProfileState s = state("k2");
+  EXPECT_TRUE(s.marked_failed());
+  EXPECT_FALSE(s.marked_good());
+  EXPECT_EQ(s.last_error, "unauthenticated");
+  EXPECT_EQ(s.last_error_message, "Incorrect API key provided");
+  EXPECT_EQ(s.disabled_reason, "unauthenticated: Incorrect API key provided");
+  EXPECT_EQ(s.last_failure, clock_->now());
+}
+
+TEST_F(AuthProfileManagerTest, ErrorsThatAreNotTheCredentialsFaultChangeNothing) {
+  for (StatusCode code : {StatusCode::kOverloaded, StatusCode::kUnavailable, StatusCode::kTimeout,
+                          StatusCode::kInvalidArgument, StatusCode::kNotFound,
+                          StatusCode::kContextLengthExceeded, StatusCode::kProtocolError}) {
+    report("k1", failure(code, minutes(30)));
+  }
+  const ProfileState s = state("k1");
+  EXPECT_EQ(s.failure_count, 0);
+  EXPECT_TRUE(s.model_cooldowns.empty());
+  EXPECT_EQ(s.disabled_until, std::nullopt);
+  EXPECT_FALSE(s.marked_failed());
+  EXPECT_EQ(s.last_used, clock_->now());
+  EXPECT_EQ(next_n(3), (std::vector<std::string>{"k1", "k2", "k3"}));
+}
+
+TEST_F(AuthProfileManagerTest, FailuresOfCallsInFlightDoNotCountTwice) {
+  // Three requests sent with k1 before the first 429 came back all fail the same way.
+  report("k1", failure(StatusCode::kRateLimited));
+  report("k1", failure(StatusCode::kRateLimited));
+  report("k1", failure(StatusCode::kRateLimited, minutes(3)));
+  EXPECT_EQ(state("k1").failure_count, 1);
+  EXPECT_EQ(cooldown_left("k1"), minutes(3));  // extended to the Retry-After only
+
+  report("k2", failure(StatusCode::kBilling));
+  report("k2", failure(StatusCode::kBilling));
+  EXPECT_EQ(state("k2").billing_failures, 1);
+  EXPECT_EQ(disabled_left("k2"), hours(5));
+  // A different kind of failure counts, and never shortens what is already set.
+  report("k2", failure(StatusCode::kUnauthenticated));
+  EXPECT_EQ(state("k2").failure_count, 1);
+  EXPECT_EQ(disabled_left("k2"), hours(5));
+}
+
+TEST_F(AuthProfileManagerTest, EveryProfileCoolingDownFailsWithTheEarliestExpiry) {
+  report("k1", failure(StatusCode::kRateLimited, minutes(30)));
+  report("k2", failure(StatusCode::kBilling));
+  clock_->advance(seconds(10));
+  report("k3", failure(StatusCode::kRateLimited, milliseconds(1500)));  // 1 m: the schedule
+  clock_->advance(seconds(5));
+
+  auto lease = manager_.acquire("openai", kModelA);
+  ASSERT_FALSE(lease.ok());
+  const Status& error = lease.error();
+  EXPECT_EQ(error.code(), StatusCode::kRateLimited);
+  // The fake clock starts at 2020-01-01T00:00:00Z; k3 is ready 10 s + 1 m later.
+  EXPECT_EQ(error.message(),
+            "all 3 profiles of provider 'openai' are cooling down; the first is ready at "
+            "2020-01-01T00:01:10Z (profile 'k3')");
+  EXPECT_EQ(error.retry_after(), seconds(55));
+  EXPECT_EQ(error.provider(), "openai");
+
+  // For another model only k2 (billing) is out.
+  EXPECT_EQ(next(kModelB), "k1");
+  clock_->advance(seconds(55));
+  EXPECT_EQ(next(kModelA), "k3");
+}
+
+TEST_F(AuthProfileManagerTest, ExcludedProfilesAreSkipped) {
+  EXPECT_EQ(next(kModelA, {}, {"k1"}), "k2");
+  EXPECT_EQ(next(kModelA, {}, {"k3", "k1"}), "k2");
+  report("k2", failure(StatusCode::kRateLimited));
+  auto lease = manager_.acquire("openai", kModelA, {}, {"k1", "k3"});
+  ASSERT_FALSE(lease.ok());
+  EXPECT_EQ(lease.error().code(), StatusCode::kRateLimited);
+  EXPECT_NE(lease.error().message().find("all 1 profiles"), std::string::npos);
+  auto none_left = manager_.acquire("openai", kModelA, {}, {"k1", "k2", "k3"});
+  ASSERT_FALSE(none_left.ok());
+  EXPECT_EQ(none_left.error().code(), StatusCode::kUnavailable);
+}
+
+TEST_F(AuthProfileManagerTest, StickySessionKeepsItsProfileWhileItIsHealthy) {
+  EXPECT_EQ(next(kModelA, "session-1"), "k1");
+  EXPECT_EQ(next(kModelA, "session-2"), "k2");
+  EXPECT_EQ(next(kModelA), "k3");
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(next(kModelA, "session-1"), "k1");
+    EXPECT_EQ(next(kModelA, "session-2"), "k2");
+  }
+  // k1 is rate-limited: session 1 moves on and stays on its new profile even after k1 recovers,
+  // so the new profile's prompt cache stays warm.
+  report("k1", failure(StatusCode::kRateLimited));
+  const std::string moved = next(kModelA, "session-1");
+  EXPECT_TRUE(moved == "k2" || moved == "k3") << moved;
+  clock_->advance(minutes(2));
+  EXPECT_EQ(next(kModelA, "session-1"), moved);
+  EXPECT_EQ(next(kModelA, "session-2"), "k2");
+  // A sticky profile that this call already tried is not handed out again.
+  EXPECT_NE(next(kModelA, "session-2", {"k2"}), "k2");
+}
+
+TEST_F(AuthProfileManagerTest, ObserverHearsEveryCooldownWithItsScope) {
+  auto observer = std::make_shared<RecordingObserver>();
+  manager_.set_observer(observer);
+  const SystemTime t0 = clock_->now();
+  report("k1", failure(StatusCode::kRateLimited, minutes(2)), kModelB);
+  report("k2", failure(StatusCode::kPermissionDenied));
+  report("k3", failure(StatusCode::kBilling));
+  report("k3", failure(StatusCode::kOverloaded));  // no cooldown
+  report("k1", Status(), kModelA);                 // no cooldown
+  EXPECT_EQ(observer->events(),
+            (std::vector<CooldownEvent>{
+                {"openai", "k1", std::string(kModelB), t0 + minutes(2), StatusCode::kRateLimited},
+                {"openai", "k2", "", t0 + minutes(1), StatusCode::kPermissionDenied},
+                {"openai", "k3", "", t0 + hours(5), StatusCode::kBilling}}));
+  manager_.set_observer(nullptr);
+  report("k1", failure(StatusCode::kRateLimited), kModelA);
+  EXPECT_EQ(observer->events().size(), 3u);
+}
+
+TEST_F(AuthProfileManagerTest, ResetForgetsOneProfileOrAll) {
+  report("k1", failure(StatusCode::kBilling));
+  report("k2", failure(StatusCode::kBilling));
+  ASSERT_TRUE(manager_.reset("k1").ok());
+  EXPECT_EQ(disabled_left("k1"), milliseconds(0));
+  EXPECT_EQ(disabled_left("k2"), hours(5));
+  EXPECT_FALSE(store_->load("openai", "k1")->has_value());
+  ASSERT_TRUE(manager_.reset().ok());
+  EXPECT_EQ(disabled_left("k2"), milliseconds(0));
+  EXPECT_TRUE(store_->load_all()->empty());
+}
+
+TEST_F(AuthProfileManagerTest, SnapshotListsEveryProfileInAddOrder) {
+  add(manager_, "k0");
+  manager_.add_profile("anthropic", "solo", [] { return Result<std::string>("sk-ant"); });
+  std::vector<std::string> names;
+  for (const auto& s : manager_.snapshot()) names.push_back(s.provider + "/" + s.profile);
+  EXPECT_EQ(names, (std::vector<std::string>{"openai/k1", "openai/k2", "openai/k3", "openai/k0",
+                                             "anthropic/solo"}));
+}
+
+TEST_F(AuthProfileManagerTest, UnknownProviderIsNotFoundAndSecretErrorsPassThrough) {
+  auto unknown = manager_.acquire("gemini", "gemini-2.5-pro");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().code(), StatusCode::kNotFound);
+
+  manager_.add_profile("vault", "main", [] {
+    return Result<std::string>(Status(StatusCode::kUnauthenticated, "token refresh failed"));
+  });
+  auto lease = manager_.acquire("vault", "m");
+  ASSERT_FALSE(lease.ok());
+  EXPECT_EQ(lease.error(), Status(StatusCode::kUnauthenticated, "token refresh failed"));
+}
+
+TEST_F(AuthProfileManagerTest, ReportsForUnknownProfilesAreIgnored) {
+  manager_.report(AuthLease{"openai", "ghost", "sk"}, kModelA, failure(StatusCode::kBilling));
+  EXPECT_FALSE(store_->load("openai", "ghost")->has_value());
+  EXPECT_EQ(manager_.snapshot().size(), 3u);
+}
+
+TEST(AuthProfileManagerSingle, OneDefaultProfile) {
+  auto manager = AuthProfileManager::single("openai", [] { return Result<std::string>("sk-x"); });
+  ASSERT_NE(manager, nullptr);
+  EXPECT_TRUE(manager->has_profiles("openai"));
+  auto lease = manager->acquire("openai", "gpt-4o");
+  ASSERT_TRUE(lease.ok());
+  EXPECT_EQ(lease->profile, "default");
+  EXPECT_EQ(lease->secret, "sk-x");
+  manager->report(*lease, "gpt-4o", failure(StatusCode::kRateLimited, hours(1)));
+  auto cooled = manager->acquire("openai", "gpt-4o");
+  ASSERT_FALSE(cooled.ok());
+  EXPECT_EQ(cooled.error().code(), StatusCode::kRateLimited);
+  EXPECT_GT(cooled.error().retry_after().value_or(milliseconds(0)), minutes(59));
+}
+
+TEST(AuthProfileManagerBrokenStore, KeepsCoolingDownInMemory) {
+  auto clock = std::make_shared<FakeClock>();
+  AuthProfileManager manager(std::make_shared<BrokenStore>(), CooldownPolicy{}, clock);
+  manager.add_profile("openai", "a", [] { return Result<std::string>("sk-a"); });
+  manager.add_profile("openai", "b", [] { return Result<std::string>("sk-b"); });
+  manager.report(AuthLease{"openai", "a", "sk-a"}, "m", failure(StatusCode::kRateLimited));
+  for (int i = 0; i < 2; ++i) {
+    auto lease = manager.acquire("openai", "m");
+    ASSERT_TRUE(lease.ok()) << lease.error().to_string();
+    EXPECT_EQ(lease->profile, "b");
+  }
+  EXPECT_EQ(manager.snapshot()[0].failure_count, 1);
+  EXPECT_EQ(manager.reset().code(), StatusCode::kUnavailable);
+}
+
+TEST(AuthProfileManagerPolicy, ConfiguredScheduleIsUsed) {
+  auto clock = std::make_shared<FakeClock>();
+  CooldownPolicy policy;
+  policy.base = seconds(10);
+  policy.factor = 2;
+  policy.cap = seconds(30);
+  AuthProfileManager manager(make_memory_auth_store(), policy, clock);
+  manager.add_profile("openai", "a", [] { return Result<std::string>("sk-a"); });
+  std::vector<milliseconds> seen;
+  for (int i = 0; i < 3; ++i) {
+    manager.report(AuthLease{"openai", "a", "sk-a"}, "m", failure(StatusCode::kRateLimited));
+    auto lease = manager.acquire("openai", "m");
+    ASSERT_FALSE(lease.ok());
+    seen.push_back(*lease.error().retry_after());
+    clock->advance(seen.back());
+  }
+  EXPECT_EQ(seen, (std::vector<milliseconds>{seconds(10), seconds(20), seconds(30)}));
+}
+
+// --- SQLite: restart, two processes, no secret on disk -------------------------------------
+
+class SqliteAuthProfileManagerTest : public ::testing::Test {
+ protected:
+  std::shared_ptr<AuthStateStore> open() {
+    auto store = open_sqlite_auth_store(path_);
+    EXPECT_TRUE(store.ok()) << store.error().to_string();
+    return store.ok() ? *store : make_memory_auth_store();
+  }
+  std::unique_ptr<AuthProfileManager> manager(std::shared_ptr<AuthStateStore> store) {
+    auto m = std::make_unique<AuthProfileManager>(std::move(store), CooldownPolicy{}, clock_);
+    for (const char* name : {"k1", "k2", "k3"}) {
+      m->add_profile("openai", name,
+                     [name] { return Result<std::string>(std::string("sk-") + name); });
+    }
+    return m;
+  }
+  static std::string next(AuthProfileManager& m, std::string_view model = kModelA) {
+    auto lease = m.acquire("openai", model);
+    return lease.ok() ? lease->profile : std::string(status_code_name(lease.error().code()));
+  }
+
+  ScratchDir dir_;
+  const std::string path_ = dir_.file("state/auth.db");
+  std::shared_ptr<FakeClock> clock_ = std::make_shared<FakeClock>();
+};
+
+TEST_F(SqliteAuthProfileManagerTest, StateIsReloadedAfterARestart) {
+  {
+    auto first = manager(open());
+    first->report(AuthLease{"openai", "k1", "sk-k1"}, kModelA,
+                  failure(StatusCode::kRateLimited, minutes(20)));
+    first->report(AuthLease{"openai", "k2", "sk-k2"}, kModelA, failure(StatusCode::kBilling));
+  }
+  clock_->advance(minutes(1));
+  auto second = manager(open());
+  EXPECT_EQ(next(*second), "k3");
+  EXPECT_EQ(next(*second), "k3");
+  EXPECT_EQ(next(*second, kModelB), "k1");
+  auto snapshot = second->snapshot();
+  ASSERT_EQ(snapshot.size(), 3u);
+  EXPECT_EQ(snapshot[0].model_cooldowns.at(std::string(kModelA)),
+            clock_->now() - minutes(1) + minutes(20));
+  EXPECT_EQ(snapshot[1].disabled_reason, "billing: injected billing");
+  // The schedule goes on where the first process left it.
+  clock_->advance(minutes(19));
+  second->report(AuthLease{"openai", "k1", "sk-k1"}, kModelA, failure(StatusCode::kRateLimited));
+  EXPECT_EQ(second->snapshot()[0].failure_count, 2);
+  EXPECT_EQ(second->snapshot()[0].model_cooldowns.at(std::string(kModelA)),
+            clock_->now() + minutes(5));
+}
+
+TEST_F(SqliteAuthProfileManagerTest, TwoManagersOnOneFileSeeEachOthersCooldowns) {
+  auto a = manager(open());
+  auto b = manager(open());
+  EXPECT_EQ(next(*b), "k1");
+  a->report(AuthLease{"openai", "k2", "sk-k2"}, kModelA, failure(StatusCode::kUnauthenticated));
+  EXPECT_EQ(next(*b), "k3");  // k2 skipped at once, without a restart
+  b->report(AuthLease{"openai", "k2", "sk-k2"}, kModelA, Status());
+  EXPECT_EQ(next(*a), "k1");
+  EXPECT_EQ(next(*a), "k2");  // b's success cleared it for a too
+  ASSERT_TRUE(b->reset().ok());
+  EXPECT_TRUE(a->snapshot()[1].last_good == std::nullopt);
+}
+
+std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+TEST_F(SqliteAuthProfileManagerTest, NoSecretIsEverWrittenToTheStore) {
+  std::mt19937_64 random(std::random_device{}());
+  const std::string secret = "sk-SECRET-" + std::to_string(random()) + "-KEY";
+  auto store = open();
+  AuthProfileManager m(store, CooldownPolicy{}, clock_);
+  m.add_profile("openai", "keyed", [&] { return Result<std::string>(secret); });
+  m.add_profile("openai", "other", [] { return Result<std::string>("sk-other"); });
+
+  auto lease = m.acquire("openai", kModelA, "session");
+  ASSERT_TRUE(lease.ok());
+  ASSERT_EQ(lease->secret, secret);
+  // Every kind of report, with servers that echo the key back in their messages.
+  const std::string echo = "Incorrect API key provided: " + secret;
+  m.report(*lease, kModelA, Status(StatusCode::kRateLimited, echo));
+  m.report(*lease, kModelB, Status(StatusCode::kUnauthenticated, echo));
+  m.report(*lease, kModelB, Status(StatusCode::kBilling, echo));
+  m.report(*lease, kModelB, Status(StatusCode::kPermissionDenied, echo));
+  m.report(*lease, kModelB, Status(StatusCode::kOverloaded, echo));
+  const ProfileState stored = **store->load("openai", "keyed");
+  EXPECT_EQ(stored.last_error_message, "Incorrect API key provided: [redacted]");
+
+  const std::string bytes =
+      read_bytes(path_) + read_bytes(path_ + "-wal") + read_bytes(path_ + "-shm");
+  // The search does find what was written...
+  EXPECT_NE(bytes.find("Incorrect API key provided: [redacted]"), std::string::npos);
+  EXPECT_NE(bytes.find("keyed"), std::string::npos);
+  // ...and the key is not among it, whole or in part.
+  EXPECT_EQ(bytes.find(secret), std::string::npos);
+  EXPECT_EQ(bytes.find("sk-SECRET"), std::string::npos);
+  EXPECT_EQ(bytes.find("sk-other"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace aisopod

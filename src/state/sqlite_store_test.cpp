@@ -1,0 +1,266 @@
+// The SQLite store: the conformance suite, plus what only a file can do: survive a restart,
+// be shared by two connections (as by two processes), refuse files that are not its own, and
+// stay consistent when a writer process is killed in the middle of its writes.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <thread>
+
+#include "state/store_test_util.hpp"
+
+namespace aisopod {
+namespace {
+
+using std::chrono::milliseconds;
+using testing_util::AuthStateStoreConformance;
+using testing_util::ScratchDir;
+using testing_util::StoreKind;
+
+std::shared_ptr<AuthStateStore> open_or_fail(const std::string& path) {
+  auto store = open_sqlite_auth_store(path);
+  EXPECT_TRUE(store.ok()) << store.error().to_string();
+  return store.ok() ? *store : nullptr;
+}
+
+INSTANTIATE_TEST_SUITE_P(Sqlite, AuthStateStoreConformance,
+                         ::testing::Values(StoreKind{"sqlite",
+                                                     [](const ScratchDir& dir) {
+                                                       return open_or_fail(dir.file("auth.db"));
+                                                     }}),
+                         [](const auto& info) { return info.param.name; });
+
+ProfileState cooled(std::string profile, std::string model, long long until_ms) {
+  ProfileState s;
+  s.provider = "openai";
+  s.profile = std::move(profile);
+  s.failure_count = 1;
+  s.last_error = "rate_limited";
+  s.model_cooldowns[std::move(model)] = SystemTime(milliseconds(until_ms));
+  return s;
+}
+
+// Runs one SQL statement on a raw connection and returns the first column of the first row.
+std::string query_one(const std::string& path, const char* sql) {
+  sqlite3* db = nullptr;
+  std::string out = "<error>";
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) ==
+      SQLITE_OK) {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr) == SQLITE_OK) {
+      const int rc = sqlite3_step(stmt);
+      if (rc == SQLITE_ROW) {
+        const auto* text = sqlite3_column_text(stmt, 0);
+        out = text ? reinterpret_cast<const char*>(text) : "";
+      } else if (rc == SQLITE_DONE) {
+        out = "";
+      }
+    }
+    sqlite3_finalize(stmt);
+  }
+  sqlite3_close(db);
+  return out;
+}
+
+TEST(SqliteAuthStore, StateSurvivesReopen) {
+  ScratchDir dir;
+  const std::string path = dir.file("auth.db");
+  const ProfileState state = cooled("main", "gpt-4o", 1'700'000'000'000);
+  {
+    auto store = open_or_fail(path);
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->save(state).ok());
+  }
+  auto reopened = open_or_fail(path);
+  ASSERT_NE(reopened, nullptr);
+  auto loaded = reopened->load("openai", "main");
+  ASSERT_TRUE(loaded.ok() && loaded->has_value());
+  EXPECT_EQ(**loaded, state);
+}
+
+TEST(SqliteAuthStore, CreatesParentDirectoriesAndUsesWal) {
+  ScratchDir dir;
+  const std::string path = (dir.path() / "state" / "aisopod" / "auth.db").string();
+  auto store = open_or_fail(path);
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->save(cooled("main", "m", 1)).ok());
+  EXPECT_TRUE(std::filesystem::exists(path));
+  EXPECT_EQ(query_one(path, "PRAGMA journal_mode"), "wal");
+  EXPECT_EQ(query_one(path, "PRAGMA user_version"), "1");
+}
+
+TEST(SqliteAuthStore, TwoConnectionsSeeEachOthersWritesAtOnce) {
+  ScratchDir dir;
+  const std::string path = dir.file("auth.db");
+  auto a = open_or_fail(path);
+  auto b = open_or_fail(path);
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+
+  const ProfileState from_a = cooled("main", "gpt-4o", 1000);
+  ASSERT_TRUE(a->save(from_a).ok());
+  auto seen_by_b = b->load_provider("openai");
+  ASSERT_TRUE(seen_by_b.ok());
+  ASSERT_EQ(seen_by_b->size(), 1u);
+  EXPECT_EQ((*seen_by_b)[0], from_a);
+
+  auto updated = b->update("openai", "main", [](ProfileState& s) {
+    s.failure_count += 1;
+    s.model_cooldowns["o3"] = SystemTime(milliseconds(2000));
+  });
+  ASSERT_TRUE(updated.ok());
+  auto seen_by_a = a->load("openai", "main");
+  ASSERT_TRUE(seen_by_a.ok() && seen_by_a->has_value());
+  EXPECT_EQ((*seen_by_a)->failure_count, 2);
+  EXPECT_EQ((*seen_by_a)->model_cooldowns.size(), 2u);
+
+  ASSERT_TRUE(a->reset("", "").ok());
+  EXPECT_TRUE(b->load_all()->empty());
+}
+
+TEST(SqliteAuthStore, ConcurrentUpdatesThroughTwoConnectionsAreNotLost) {
+  ScratchDir dir;
+  const std::string path = dir.file("auth.db");
+  auto a = open_or_fail(path);
+  auto b = open_or_fail(path);
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  constexpr int kEach = 100;
+  auto bump = [](const std::shared_ptr<AuthStateStore>& store) {
+    for (int i = 0; i < kEach; ++i) {
+      auto r = store->update("openai", "main", [](ProfileState& s) { ++s.failure_count; });
+      EXPECT_TRUE(r.ok()) << r.error().to_string();
+    }
+  };
+  std::thread ta(bump, a);
+  std::thread tb(bump, b);
+  ta.join();
+  tb.join();
+  EXPECT_EQ((*a->load("openai", "main"))->failure_count, 2 * kEach);
+}
+
+TEST(SqliteAuthStore, RefusesAFileThatIsNotADatabase) {
+  ScratchDir dir;
+  const std::string path = dir.file("notes.txt");
+  std::ofstream(path) << "this is a text file, long enough to fill an SQLite header......\n"
+                      << std::string(200, 'x');
+  auto store = open_sqlite_auth_store(path);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.error().code(), StatusCode::kUnavailable);
+  EXPECT_NE(store.error().message().find(path), std::string::npos) << store.error().message();
+}
+
+TEST(SqliteAuthStore, RefusesAnotherProgramsDatabase) {
+  ScratchDir dir;
+  const std::string path = dir.file("other.db");
+  ASSERT_EQ(query_one(path, "CREATE TABLE notes (body TEXT)"), "");
+  auto store = open_sqlite_auth_store(path);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.error().code(), StatusCode::kUnavailable);
+  EXPECT_NE(store.error().message().find("not an aisopod store"), std::string::npos)
+      << store.error().message();
+}
+
+TEST(SqliteAuthStore, RefusesANewerSchema) {
+  ScratchDir dir;
+  const std::string path = dir.file("auth.db");
+  ASSERT_NE(open_or_fail(path), nullptr);  // creates version 1
+  ASSERT_EQ(query_one(path, "PRAGMA user_version=7"), "");
+  auto store = open_sqlite_auth_store(path);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.error().code(), StatusCode::kUnavailable);
+  EXPECT_NE(store.error().message().find("schema version 7 is newer"), std::string::npos)
+      << store.error().message();
+}
+
+TEST(SqliteAuthStore, UnwritableDirectoryIsUnavailable) {
+  ScratchDir dir;
+  const std::string blocker = dir.file("blocker");
+  std::ofstream(blocker) << "a file where a directory should be";
+  auto store = open_sqlite_auth_store(blocker + "/sub/auth.db");
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.error().code(), StatusCode::kUnavailable);
+}
+
+// The fields aisopod_state_writer derives from its write number n (state_writer_main.cpp).
+void expect_consistent_writer_row(const ProfileState& s) {
+  const long n = s.failure_count;
+  ASSERT_GT(n, 0);
+  EXPECT_EQ(s.provider, "writer");
+  EXPECT_EQ(s.profile, "p" + std::to_string(n % 3));
+  EXPECT_EQ(s.billing_failures, n % 7);
+  EXPECT_EQ(s.last_failure, SystemTime(milliseconds(n)));
+  EXPECT_EQ(s.disabled_until, SystemTime(milliseconds(2 * n)));
+  EXPECT_EQ(s.disabled_reason, "reason-" + std::to_string(n));
+  ASSERT_EQ(s.model_cooldowns.size(), static_cast<size_t>(n % 5 + 1)) << "write " << n;
+  for (long m = 0; m <= n % 5; ++m) {
+    auto it = s.model_cooldowns.find("model-" + std::to_string(m));
+    ASSERT_NE(it, s.model_cooldowns.end()) << "write " << n << " model " << m;
+    EXPECT_EQ(it->second, SystemTime(milliseconds(n + m)));
+  }
+}
+
+// Starts the writer on `path`, reads its progress until it has committed `writes` writes, kills
+// it with SIGKILL while it keeps writing, and returns the last write number it reported.
+long run_and_kill_writer(const std::string& path, long writes) {
+  int pipe_fds[2];
+  if (pipe(pipe_fds) != 0) return -1;
+  const pid_t pid = fork();
+  if (pid == 0) {
+    dup2(pipe_fds[1], STDOUT_FILENO);
+    close(pipe_fds[0]);
+    close(pipe_fds[1]);
+    execl(AISOPOD_STATE_WRITER, AISOPOD_STATE_WRITER, path.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(pipe_fds[1]);
+  if (pid < 0) {
+    close(pipe_fds[0]);
+    return -1;
+  }
+  FILE* progress = fdopen(pipe_fds[0], "r");
+  long last = 0;
+  long n = 0;
+  while (last < writes && std::fscanf(progress, "%ld", &n) == 1) last = n;
+  // The writer is still inside its loop, most likely in the middle of a transaction.
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  std::fclose(progress);
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+      << "the writer exited by itself with status " << status;
+  return last;
+}
+
+TEST(SqliteAuthStore, KilledWriterLeavesConsistentStore) {
+  ScratchDir dir;
+  const std::string path = dir.file("auth.db");
+  // Several rounds, so later writers start on a file a killed writer left behind.
+  for (long writes : {150L, 400L, 60L}) {
+    const long last = run_and_kill_writer(path, writes);
+    ASSERT_GE(last, writes) << "the writer stopped early";
+
+    EXPECT_EQ(query_one(path, "PRAGMA integrity_check"), "ok");
+    auto store = open_sqlite_auth_store(path);
+    ASSERT_TRUE(store.ok()) << store.error().to_string();
+    auto rows = (*store)->load_all();
+    ASSERT_TRUE(rows.ok()) << rows.error().to_string();
+    ASSERT_EQ(rows->size(), 3u);
+    for (const auto& row : *rows) expect_consistent_writer_row(row);
+    // Every write the writer reported was committed before it said so, so it survived.
+    auto latest = (*store)->load("writer", "p" + std::to_string(last % 3));
+    ASSERT_TRUE(latest.ok() && latest->has_value());
+    EXPECT_GE((*latest)->failure_count, last);
+    // And the store takes writes again.
+    ASSERT_TRUE((*store)->save(cooled("main", "m", 5)).ok());
+    ASSERT_TRUE((*store)->reset("openai", "").ok());
+  }
+}
+
+}  // namespace
+}  // namespace aisopod
