@@ -470,7 +470,10 @@ TEST_F(CliTest, FailsOverToTheNextProviderBeforeTheAnswerStarts) {
   CliResult r = run({"chat", "-m", "openai/gpt-4o", "--verbose", "hi"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, expected_text(wire) + "\n");
-  EXPECT_NE(r.err.find("failover: openai/gpt-4o -> backup/llama"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("failover: openai/gpt-4o -> backup/llama after unauthenticated (HTTP 401, "
+                       "openai, profile main)"),
+            std::string::npos)
+      << r.err;
   ASSERT_EQ(healthy.requests().size(), 1u);
   EXPECT_NE(healthy.requests()[0].body.find("\"model\":\"llama\""), std::string::npos);
 }

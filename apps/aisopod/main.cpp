@@ -76,6 +76,7 @@ struct ChatOptions {
   std::string reasoning_effort;
   bool verbose = false;
   bool usage = false;
+  bool cache_prompt = false;
 };
 
 // Prints what the retry loop, the auth profiles and failover decide (chat --verbose), and
@@ -286,6 +287,7 @@ Task<int> chat_command(Session& session, ChatOptions options, std::function<void
   if (options.json_mode) request.response_format.kind = ResponseFormat::Kind::kJsonObject;
   if (options.thinking_budget) request.reasoning.budget_tokens = *options.thinking_budget;
   request.reasoning.effort = options.reasoning_effort;
+  request.cache_prompt = options.cache_prompt;
 
   auto observer = std::make_shared<ChatObserver>(options.verbose);
   observer->set_secrets(&session.secrets);
@@ -497,15 +499,18 @@ int profiles_command(Session& session, bool json, bool reset, const std::string&
 
 int run(int argc, char** argv) {
   CLI::App app{
-      "aisopod: one interface to LLM providers (OpenAI and OpenAI-compatible servers; "
-      "Anthropic, Gemini, Bedrock and Ollama as they land)."};
+      "aisopod: one interface to LLM providers (OpenAI and OpenAI-compatible servers, "
+      "Anthropic, Ollama), with key rotation, cooldowns and failover."};
   app.footer(std::string(kConfigHelp) + "\n\n" + kExitCodesHelp +
              "\n\nExamples:\n"
              "  aisopod chat -m openai/gpt-4o-mini \"Write a haiku about crabs\"\n"
              "  echo \"Summarize this\" | aisopod chat -m openai/gpt-4o --format jsonl\n"
              "  aisopod chat -m local/llama3 --base-url http://127.0.0.1:8080/v1 \"Hi\"\n"
+             "  aisopod chat -m anthropic/claude-sonnet-4-5 --thinking 2048 \"Why?\"\n"
              "  aisopod models openai --json\n"
-             "  aisopod health");
+             "  aisopod health\n"
+             "  aisopod pull qwen3:8b\n"
+             "  aisopod profiles --json");
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("aisopod ") + "0.1.0");
   GlobalOptions global;
@@ -545,6 +550,8 @@ int run(int argc, char** argv) {
   chat_cmd->add_flag("--verbose", chat.verbose,
                      "Print attempts, profile rotations, cooldowns and failovers to stderr");
   chat_cmd->add_flag("--usage", chat.usage, "Print the token usage to stderr at the end");
+  chat_cmd->add_flag("--cache-prompt", chat.cache_prompt,
+                     "Ask the provider to cache the system prompt and tools (Anthropic)");
 
   ListOptions models;
   CLI::App* models_cmd = app.add_subcommand("models", "List the models of one or all providers");

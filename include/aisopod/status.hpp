@@ -89,6 +89,12 @@ class [[nodiscard]] Status {
     provider_ = std::move(provider);
     return *this;
   }
+  // The auth profile (key) in use when the error happened ("main"); empty when none or unknown.
+  const std::string& profile() const { return profile_; }
+  Status& set_profile(std::string profile) {
+    profile_ = std::move(profile);
+    return *this;
+  }
   // How long the server asked the caller to wait before retrying, when it said so.
   std::optional<std::chrono::milliseconds> retry_after() const { return retry_after_; }
   Status& set_retry_after(std::optional<std::chrono::milliseconds> delay) {
@@ -96,7 +102,7 @@ class [[nodiscard]] Status {
     return *this;
   }
 
-  // "rate_limited (HTTP 429, openai): message"; "ok" for success.
+  // "rate_limited (HTTP 429, openai, profile main): message"; "ok" for success.
   std::string to_string() const;
 
   friend bool operator==(const Status& a, const Status& b) {
@@ -108,6 +114,7 @@ class [[nodiscard]] Status {
   std::string message_;
   int http_status_ = 0;
   std::string provider_;
+  std::string profile_;
   std::optional<std::chrono::milliseconds> retry_after_;
 };
 

@@ -163,6 +163,10 @@ struct ChatCompletionRequest {
   std::optional<std::int64_t> seed;
   // End-user identifier passed to providers that take one.
   std::string user;
+  // Ask providers with explicit prompt caching (Anthropic cache_control) to cache the stable
+  // prefix of this request: the system prompt and the tool definitions. Providers that cache
+  // on their own (OpenAI, Gemini) ignore it.
+  bool cache_prompt = false;
   // A JSON object whose members are merged into the provider's request body last, for options
   // the common fields do not cover. Empty for none; anything but an object is invalid_argument.
   std::string extra_body_json;

@@ -39,6 +39,9 @@ TEST(Status, ToStringCarriesContext) {
   Status status(StatusCode::kRateLimited, "slow down");
   status.set_http_status(429).set_provider("openai");
   EXPECT_EQ(status.to_string(), "rate_limited (HTTP 429, openai): slow down");
+  status.set_profile("batch");
+  EXPECT_EQ(status.to_string(), "rate_limited (HTTP 429, openai, profile batch): slow down");
+  EXPECT_EQ(Status(StatusCode::kTimeout, "t").set_provider("x").to_string(), "timeout (x): t");
   EXPECT_EQ(Status().to_string(), "ok");
 }
 

@@ -25,6 +25,7 @@ struct Attempt {
 // already, so Status::to_string() (which repeats it) is not used.
 std::string describe(const Attempt& attempt) {
   std::string out = attempt.candidate;
+  if (!attempt.status.profile().empty()) out += " (profile " + attempt.status.profile() + ")";
   out += ": ";
   out += status_code_name(attempt.status.code());
   if (attempt.status.http_status() != 0) {

@@ -241,7 +241,10 @@ Task<Result<ChunkStream>> run_chat_call(ChatCall call, AuthProfileManager* auth,
       co_return result;
     }
     Status error = result.error();
-    if (lease) auth->report(*lease, call.model, error);
+    if (lease) {
+      error.set_profile(lease->profile);
+      auth->report(*lease, call.model, error);
+    }
     if (observer) observer->on_attempt_failed(info, error);
     last_error = error;
     if (error.code() == StatusCode::kCancelled) co_return error;

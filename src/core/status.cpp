@@ -65,13 +65,15 @@ bool rotates_credentials(StatusCode code) {
 std::string Status::to_string() const {
   if (ok()) return "ok";
   std::string out(status_code_name(code_));
-  if (http_status_ != 0 || !provider_.empty()) {
-    out += " (";
-    if (http_status_ != 0) out += "HTTP " + std::to_string(http_status_);
-    if (http_status_ != 0 && !provider_.empty()) out += ", ";
-    out += provider_;
-    out += ")";
-  }
+  std::string context;
+  auto add = [&context](const std::string& part) {
+    if (part.empty()) return;
+    context += (context.empty() ? "" : ", ") + part;
+  };
+  if (http_status_ != 0) add("HTTP " + std::to_string(http_status_));
+  add(provider_);
+  if (!profile_.empty()) add("profile " + profile_);
+  if (!context.empty()) out += " (" + context + ")";
   if (!message_.empty()) {
     out += ": ";
     out += message_;

@@ -321,7 +321,8 @@ Result<http::Request> encode_chat_request(const ChatCompletionRequest& request,
     system.push_back(json::object{{"type", "text"}, {"text", kJsonSystemInstruction}});
   }
   if (!system.empty()) {
-    if (options.prompt_caching) system.back().as_object()["cache_control"] = ephemeral();
+    if (options.prompt_caching || request.cache_prompt)
+      system.back().as_object()["cache_control"] = ephemeral();
     body["system"] = std::move(system);
   }
   body["messages"] = std::move(messages);
@@ -356,7 +357,8 @@ Result<http::Request> encode_chat_request(const ChatCompletionRequest& request,
       (*tool_choice)["disable_parallel_tool_use"] = true;
   }
   if (!tools.empty()) {
-    if (options.prompt_caching) tools.back().as_object()["cache_control"] = ephemeral();
+    if (options.prompt_caching || request.cache_prompt)
+      tools.back().as_object()["cache_control"] = ephemeral();
     body["tools"] = std::move(tools);
   }
   if (tool_choice) body["tool_choice"] = std::move(*tool_choice);

@@ -302,6 +302,13 @@ TEST(AnthropicRequestEncoder, PromptCachingMarksSystemAndLastTool) {
   EXPECT_FALSE(body.at("tools").at(0).as_object().contains("cache_control"));
   EXPECT_EQ(body.at("tools").at(1).at("cache_control"), json::parse(R"({"type":"ephemeral"})"));
   EXPECT_FALSE(encode_body(request).at("tools").at(1).as_object().contains("cache_control"));
+  // The same through the request's own option, without the provider-wide one.
+  request.cache_prompt = true;
+  const json::object per_request = encode_body(request);
+  EXPECT_EQ(per_request.at("system").at(0).at("cache_control"),
+            json::parse(R"({"type":"ephemeral"})"));
+  EXPECT_EQ(per_request.at("tools").at(1).at("cache_control"),
+            json::parse(R"({"type":"ephemeral"})"));
 }
 
 TEST(AnthropicRequestEncoder, ExtraBodyIsMergedLast) {

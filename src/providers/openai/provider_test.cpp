@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+
 #include "aisopod/accumulator.hpp"
 #include "testing/fake_upstream.hpp"
 #include "testing/run_task.hpp"
@@ -293,6 +295,43 @@ TEST(OpenAIProvider, MissingKeyFailsBeforeSending) {
   EXPECT_EQ(out.start.code(), StatusCode::kUnauthenticated);
   EXPECT_EQ(out.start.provider(), "openai");
   EXPECT_TRUE(upstream.requests().empty());
+}
+
+TEST(OpenAIProvider, EveryProfileCoolingFailsAtOnceOrWaitsWhenAllowed) {
+  const std::string wire = read_testdata("openai/openai-python/test_parse_nothing.sse");
+  std::atomic<int> calls{0};
+  FakeUpstream upstream([&](const RecordedRequest&) {
+    if (calls++ == 0) {
+      return ScriptedResponse::with_body(
+          429, "application/json",
+          R"({"error":{"message":"slow down","code":"rate_limit_exceeded"}})");
+    }
+    return ScriptedResponse::sse(wire);
+  });
+  CooldownPolicy policy;
+  policy.base = std::chrono::milliseconds(300);
+  auto auth = std::make_shared<AuthProfileManager>(make_memory_auth_store(), policy);
+  auth->add_profile("openai", "only", []() -> Result<std::string> { return std::string(kKey); });
+  OpenAIOptions options;
+  options.base_url = upstream.base_url() + "/v1";
+  auto provider = make_provider(options, auth);
+
+  Outcome first = run_task(collect(provider, hello_request()));
+  EXPECT_EQ(first.start.code(), StatusCode::kRateLimited) << first.start.to_string();
+  EXPECT_EQ(first.start.profile(), "only");
+  // The only profile is cooling down: the next call fails without reaching the server.
+  Outcome at_once = run_task(collect(provider, hello_request()));
+  EXPECT_EQ(at_once.start.code(), StatusCode::kRateLimited);
+  EXPECT_NE(at_once.start.message().find("cooling down"), std::string::npos)
+      << at_once.start.to_string();
+  EXPECT_EQ(upstream.requests().size(), 1u);
+  // A caller that allows waiting gets the answer once the cooldown has passed.
+  CallOptions wait;
+  wait.max_cooldown_wait = std::chrono::seconds(5);
+  Outcome waited = run_task(collect(provider, hello_request(), wait));
+  ASSERT_TRUE(waited.start.ok()) << waited.start.to_string();
+  EXPECT_FALSE(waited.completion.message.text().empty());
+  EXPECT_EQ(upstream.requests().size(), 2u);
 }
 
 TEST(OpenAIProvider, EmptySecretSendsNoAuthorization) {
