@@ -1,6 +1,6 @@
 # aisopod_add_test(<name> SOURCES <files...> LIBS <targets...>)
 # One GoogleTest executable; each TEST becomes a CTest test. Test data lives in the project
-# (tests/testdata), never in ../shared.
+# (tests/testdata), never outside it.
 function(aisopod_add_test name)
   if(NOT AISOPOD_BUILD_TESTS)
     return()

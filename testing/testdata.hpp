@@ -1,4 +1,4 @@
-// Test data access: files under tests/testdata in this project (never ../shared).
+// Test data access: files under tests/testdata in this project, never outside it.
 #pragma once
 
 #include <string>

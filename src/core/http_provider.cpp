@@ -130,6 +130,10 @@ std::string trim_base_url(std::string_view base_url) {
   return std::string(base_url);
 }
 
+void add_bearer_token(http::Request& request, std::string_view token) {
+  if (!token.empty()) request.headers.push_back({"Authorization", "Bearer " + std::string(token)});
+}
+
 std::shared_ptr<AuthProfileManager> auth_for_secret(std::string_view provider_id,
                                                     SecretSource secret) {
   if (!secret) return nullptr;

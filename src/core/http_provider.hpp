@@ -113,6 +113,9 @@ struct ChatCall {
   std::function<Result<std::vector<ChatCompletionChunk>>(std::string_view body)> decode_body;
 };
 
+// Adds `Authorization: Bearer <token>` to a finished request; nothing for an empty token.
+void add_bearer_token(http::Request& request, std::string_view token);
+
 // Runs a chat call with the level-1 retry loop (DESIGN.md section 6), written once for every
 // HTTP provider: takes a profile from `auth` (round-robin, skipping cooled-down ones; none when
 // `auth` is null or has no profile for the provider), sends, and reads ahead to the first

@@ -6,19 +6,16 @@
 #include <utility>
 
 #include "providers/anthropic/error_mapper.hpp"
+#include "providers/common/json_reading.hpp"
 
 namespace aisopod::anthropic {
 namespace {
 
 namespace od = simdjson::ondemand;
+using json_reading::excerpt;
+using json_reading::get_count;
+using json_reading::get_string_or_null;
 using simdjson::error_code;
-
-#define AISOPOD_SJ_TRY(expr)                                                                   \
-  do {                                                                                         \
-    if (const error_code sj_error_ = (expr); sj_error_ != simdjson::SUCCESS) return sj_error_; \
-  } while (false)
-
-constexpr std::size_t kExcerptBytes = 80;
 
 // Views into one payload (the parser's buffers); valid until the next parse. Every field the
 // decoder needs from any event type, read in one pass whatever the member order.
@@ -51,23 +48,6 @@ struct EventView {
   bool has_usage = false;
   Usage usage;
 };
-
-// A string value; nothing for null or any other type (the getter leaves the value unconsumed,
-// so iteration skips it).
-error_code get_string_or_null(od::value value, std::string_view& out) {
-  const error_code error = value.get_string().get(out);
-  return error == simdjson::INCORRECT_TYPE ? simdjson::SUCCESS : error;
-}
-
-error_code get_count(od::value value, std::int64_t& out) {
-  od::json_type type;
-  AISOPOD_SJ_TRY(value.type().get(type));
-  if (type != od::json_type::number) return simdjson::SUCCESS;
-  double number = 0;
-  AISOPOD_SJ_TRY(value.get_double().get(number));
-  out = static_cast<std::int64_t>(std::llround(number));
-  return simdjson::SUCCESS;
-}
 
 error_code parse_usage(od::value value, Usage& usage, bool& present) {
   od::json_type type;
@@ -183,15 +163,6 @@ error_code parse_event(od::document& document, EventView& view) {
     }
   }
   return simdjson::SUCCESS;
-}
-
-std::string excerpt(std::string_view data) {
-  std::string out(data.substr(0, kExcerptBytes));
-  for (char& c : out) {
-    if (c == '\n' || c == '\r') c = ' ';
-  }
-  if (data.size() > kExcerptBytes) out += "...";
-  return out;
 }
 
 bool is_blank(std::string_view s) {

@@ -26,19 +26,10 @@ OllamaProvider::OllamaProvider(OllamaOptions options, std::shared_ptr<AuthProfil
 
 std::string_view OllamaProvider::id() const { return options_.provider_id; }
 
-namespace {
-
-void add_bearer(http::Request& request, std::string_view secret) {
-  if (!secret.empty())
-    request.headers.push_back({"Authorization", "Bearer " + std::string(secret)});
-}
-
-}  // namespace
-
 Status OllamaProvider::authorize(http::Request& request) const {
   AISOPOD_ASSIGN_OR_RETURN(std::optional<AuthLease> lease,
                            lease_for(auth_.get(), options_.provider_id));
-  if (lease) add_bearer(request, lease->secret);
+  if (lease) add_bearer_token(request, lease->secret);
   return Status();
 }
 
@@ -78,7 +69,7 @@ Task<Result<ChunkStream>> OllamaProvider::start_chat_completion(ChatCompletionRe
   call.model = request.model;
   call.request = std::move(http_request);
   call.stream = request.stream;
-  call.authorize = add_bearer;
+  call.authorize = add_bearer_token;
   call.map_error = map_error_;
   call.map_send_error = [base_url = options_.base_url, id = options_.provider_id](Status error) {
     return status_from_transport_error(error, base_url, id);

@@ -5,20 +5,17 @@
 #include <cmath>
 #include <utility>
 
+#include "providers/common/json_reading.hpp"
 #include "providers/ollama/error_mapper.hpp"
 
 namespace aisopod::ollama {
 namespace {
 
 namespace od = simdjson::ondemand;
+using json_reading::excerpt;
+using json_reading::get_count;
+using json_reading::get_string_or_null;
 using simdjson::error_code;
-
-#define AISOPOD_SJ_TRY(expr)                                                                   \
-  do {                                                                                         \
-    if (const error_code sj_error_ = (expr); sj_error_ != simdjson::SUCCESS) return sj_error_; \
-  } while (false)
-
-constexpr std::size_t kExcerptBytes = 80;
 
 // A tool call as it arrived, with its arguments already as compact JSON text.
 struct ToolCallFields {
@@ -42,23 +39,6 @@ struct LineFields {
   std::int64_t eval_count = 0;
   std::vector<ToolCallFields> tool_calls;
 };
-
-// A string value; null and other types leave `out` unchanged (lenient with odd servers).
-error_code get_string_or_null(od::value& value, std::string_view& out) {
-  const error_code error = value.get_string().get(out);
-  return error == simdjson::INCORRECT_TYPE ? simdjson::SUCCESS : error;
-}
-
-// A token count: a number (integers, and floats from lenient servers); others are ignored.
-error_code get_count(od::value& value, std::int64_t& out) {
-  od::json_type type;
-  AISOPOD_SJ_TRY(value.type().get(type));
-  if (type != od::json_type::number) return simdjson::SUCCESS;
-  double number = 0;
-  AISOPOD_SJ_TRY(value.get_double().get(number));
-  out = static_cast<std::int64_t>(std::llround(number));
-  return simdjson::SUCCESS;
-}
 
 // Compact JSON text for an arguments object: Ollama sends an object, the normalized form is
 // its JSON text. Re-serializing drops the whitespace of pretty-printed bodies.
@@ -209,13 +189,6 @@ error_code parse_fields(od::parser& parser, const char* data, std::size_t size,
     }
   }
   return simdjson::SUCCESS;
-}
-
-std::string excerpt(std::string_view text) {
-  if (text.size() <= kExcerptBytes) return std::string(text);
-  std::size_t cut = kExcerptBytes;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-  return std::string(text.substr(0, cut)) + "...";
 }
 
 Status protocol_error(std::string message, std::string_view provider_id) {

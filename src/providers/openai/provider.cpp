@@ -9,11 +9,6 @@
 namespace aisopod::openai {
 namespace {
 
-void add_bearer(http::Request& request, std::string_view secret) {
-  if (!secret.empty())
-    request.headers.push_back({"Authorization", "Bearer " + std::string(secret)});
-}
-
 class OpenAIProvider final : public ModelProvider {
  public:
   OpenAIProvider(OpenAIOptions options, std::shared_ptr<AuthProfileManager> auth)
@@ -43,7 +38,7 @@ class OpenAIProvider final : public ModelProvider {
     call.model = request.model;
     call.request = std::move(http_request);
     call.stream = request.stream;
-    call.authorize = add_bearer;
+    call.authorize = add_bearer_token;
     call.map_error = map_error_;
     call.make_decoder = [id = options_.provider_id] {
       return make_chunk_decoder(StreamDecoder(id));
@@ -71,7 +66,7 @@ class OpenAIProvider final : public ModelProvider {
     AISOPOD_ASSIGN_OR_RETURN(http::Request request, encode_models_request(options_));
     AISOPOD_ASSIGN_OR_RETURN(std::optional<AuthLease> lease,
                              lease_for(auth_.get(), options_.provider_id));
-    if (lease) add_bearer(request, lease->secret);
+    if (lease) add_bearer_token(request, lease->secret);
     return request;
   }
 

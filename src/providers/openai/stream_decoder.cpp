@@ -4,20 +4,17 @@
 #include <cmath>
 #include <utility>
 
+#include "providers/common/json_reading.hpp"
 #include "providers/openai/error_mapper.hpp"
 
 namespace aisopod::openai {
 namespace {
 
 namespace od = simdjson::ondemand;
+using json_reading::excerpt;
+using json_reading::get_count;
+using json_reading::get_string_or_null;
 using simdjson::error_code;
-
-#define AISOPOD_SJ_TRY(expr)                                                                   \
-  do {                                                                                         \
-    if (const error_code sj_error_ = (expr); sj_error_ != simdjson::SUCCESS) return sj_error_; \
-  } while (false)
-
-constexpr std::size_t kExcerptBytes = 80;
 
 // Views into one payload (the parser's string buffer); valid until the next parse.
 struct ToolCallView {
@@ -79,25 +76,6 @@ struct FreshChunk {
     return chunk;
   }
 };
-
-// A string value, or nothing for null (and for any other type: lenient with odd servers). A
-// scalar getter that fails on the type leaves the iterator where it was, so the caller's
-// iteration skips the value.
-error_code get_string_or_null(od::value& value, std::string_view& out) {
-  const error_code error = value.get_string().get(out);
-  return error == simdjson::INCORRECT_TYPE ? simdjson::SUCCESS : error;
-}
-
-// A token count: a number (integers, and floats from lenient servers), anything else ignored.
-error_code get_count(od::value& value, std::int64_t& out) {
-  od::json_type type;
-  AISOPOD_SJ_TRY(value.type().get(type));
-  if (type != od::json_type::number) return simdjson::SUCCESS;
-  double number = 0;
-  AISOPOD_SJ_TRY(value.get_double().get(number));
-  out = static_cast<std::int64_t>(std::llround(number));
-  return simdjson::SUCCESS;
-}
 
 // An integer index; `present` stays false for null or any other type.
 error_code get_index(od::value& value, std::int64_t& out, bool& present) {
@@ -319,15 +297,6 @@ error_code parse_payload(od::document& document, PayloadView& payload,
     }
   }
   return simdjson::SUCCESS;
-}
-
-std::string excerpt(std::string_view data) {
-  std::string out(data.substr(0, kExcerptBytes));
-  for (char& c : out) {
-    if (c == '\n' || c == '\r') c = ' ';
-  }
-  if (data.size() > kExcerptBytes) out += "...";
-  return out;
 }
 
 std::string_view trim(std::string_view s) {
