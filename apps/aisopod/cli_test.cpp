@@ -206,6 +206,21 @@ TEST_F(CliTest, JsonlFormatPrintsOneObjectPerChunk) {
   }
 }
 
+TEST_F(CliTest, ChatShowsToolCalls) {
+  const std::string wire =
+      read_testdata("openai/openai-python/test_parse_multiple_pydantic_tools.sse");
+  FakeUpstream upstream([&](const RecordedRequest&) { return ScriptedResponse::sse(wire); });
+  write_config(openai_config(upstream));
+  CliResult r = run({"chat", "-m", "openai/gpt-4o", "What is the weather?"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("[tool call call_JMW1whyEaYG438VE1OIflxA2] GetWeatherArgs({"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("[tool call call_DNYTawLBoN8fj3KN6qU9N1Ou] get_stock_price({"),
+            std::string::npos)
+      << r.out;
+}
+
 TEST_F(CliTest, ExitCodesByErrorClass) {
   struct Case {
     int status;
