@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <climits>
 #include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <string>
 #include <utility>
 
@@ -94,6 +97,30 @@ void LineReader::feed(std::string_view bytes) {
   tail_bytes_ = tail;
 }
 
+namespace {
+
+// The first CR or LF in [p, end), or nullptr. Sixteen bytes at a time where SSE2 is available
+// (every x86-64), so that a line is scanned once rather than once per terminator.
+const char* find_cr_or_lf(const char* p, const char* end) {
+#if defined(__SSE2__)
+  const __m128i lf = _mm_set1_epi8('\n');
+  const __m128i cr = _mm_set1_epi8('\r');
+  while (end - p >= 16) {
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const int mask =
+        _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(bytes, lf), _mm_cmpeq_epi8(bytes, cr)));
+    if (mask != 0) return p + __builtin_ctz(static_cast<unsigned>(mask));
+    p += 16;
+  }
+#endif
+  for (; p < end; ++p) {
+    if (*p == '\n' || *p == '\r') return p;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
 LineReader::Take LineReader::take_line(std::string_view* line) {
   const char* p = buffer_.data();
   std::size_t n = buffer_.size();
@@ -106,28 +133,26 @@ LineReader::Take LineReader::take_line(std::string_view* line) {
     }
   }
   const std::size_t from = scanned_;
-  const auto* lf = static_cast<const char*>(std::memchr(p + from, '\n', n - from));
   std::size_t eol = 0;   // end of the line's content
   std::size_t next = 0;  // start of the following line
   if (endings_ == Endings::kLfCrlfCr) {
-    const std::size_t stop = lf != nullptr ? static_cast<std::size_t>(lf - p) : n;
-    const auto* cr = static_cast<const char*>(std::memchr(p + from, '\r', stop - from));
-    if (cr != nullptr) {
-      eol = static_cast<std::size_t>(cr - p);
-      next = eol + 1;
+    // One pass for whichever of CR and LF comes first: a CR ends the line (alone or as CRLF).
+    const char* end_of_line = find_cr_or_lf(p + from, p + n);
+    if (end_of_line == nullptr) {
+      scanned_ = n;
+      return Take::kNeedMore;
+    }
+    eol = static_cast<std::size_t>(end_of_line - p);
+    next = eol + 1;
+    if (*end_of_line == '\r') {
       if (next < n) {
         if (p[next] == '\n') ++next;
       } else {
         skip_lf_ = true;  // the LF of a CRLF may still be on its way
       }
-    } else if (lf != nullptr) {
-      eol = stop;
-      next = eol + 1;
-    } else {
-      scanned_ = n;
-      return Take::kNeedMore;
     }
   } else {
+    const auto* lf = static_cast<const char*>(std::memchr(p + from, '\n', n - from));
     if (lf == nullptr) {
       scanned_ = n;
       return Take::kNeedMore;
