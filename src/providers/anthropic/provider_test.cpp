@@ -10,6 +10,7 @@
 
 #include "aisopod/accumulator.hpp"
 #include "providers/anthropic/test_util.hpp"
+#include "testing/collect_stream.hpp"
 #include "testing/fake_upstream.hpp"
 #include "testing/run_task.hpp"
 #include "testing/testdata.hpp"
@@ -42,35 +43,8 @@ ChatCompletionRequest hello_request(bool stream = true) {
   return request;
 }
 
-struct Outcome {
-  Status start;
-  std::vector<ChatCompletionChunk> chunks;
-  Status end;
-  ChatCompletion completion;
-};
-
-Task<Outcome> collect(std::shared_ptr<ModelProvider> provider, ChatCompletionRequest request,
-                      CallOptions options = {}) {
-  Outcome out;
-  Result<ChunkStream> stream = co_await provider->chat_completion(std::move(request), options);
-  if (!stream.ok()) {
-    out.start = stream.error();
-    co_return out;
-  }
-  ChatCompletionAccumulator acc;
-  for (;;) {
-    Result<std::optional<ChatCompletionChunk>> next = co_await stream->next();
-    if (!next.ok()) {
-      out.end = next.error();
-      break;
-    }
-    if (!next->has_value()) break;
-    acc.add(**next);
-    out.chunks.push_back(std::move(**next));
-  }
-  out.completion = acc.result();
-  co_return out;
-}
+using Outcome = aisopod::testing::StreamOutcome;
+using aisopod::testing::collect;
 
 std::string text_wire() {
   return test::sse_from_chunks(read_testdata("anthropic/vercel-ai/anthropic-text.chunks.txt"));

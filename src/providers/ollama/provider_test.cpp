@@ -9,6 +9,7 @@
 
 #include "aisopod/accumulator.hpp"
 #include "providers/ollama/test_util.hpp"
+#include "testing/collect_stream.hpp"
 #include "testing/fake_upstream.hpp"
 #include "testing/run_task.hpp"
 #include "testing/testdata.hpp"
@@ -51,34 +52,8 @@ ChatCompletionRequest hello_request(bool stream = true) {
   return request;
 }
 
-struct Outcome {
-  Status start;
-  std::vector<ChatCompletionChunk> chunks;
-  Status end;
-  ChatCompletion completion;
-};
-
-Task<Outcome> collect(std::shared_ptr<OllamaProvider> provider, ChatCompletionRequest request) {
-  Outcome out;
-  Result<ChunkStream> stream = co_await provider->chat_completion(std::move(request));
-  if (!stream.ok()) {
-    out.start = stream.error();
-    co_return out;
-  }
-  ChatCompletionAccumulator acc;
-  for (;;) {
-    Result<std::optional<ChatCompletionChunk>> next = co_await stream->next();
-    if (!next.ok()) {
-      out.end = next.error();
-      break;
-    }
-    if (!next->has_value()) break;
-    acc.add(**next);
-    out.chunks.push_back(std::move(**next));
-  }
-  out.completion = acc.result();
-  co_return out;
-}
+using Outcome = aisopod::testing::StreamOutcome;
+using aisopod::testing::collect;
 
 struct PullOutcome {
   Status start;

@@ -8,6 +8,7 @@
 #include <atomic>
 
 #include "aisopod/accumulator.hpp"
+#include "testing/collect_stream.hpp"
 #include "testing/fake_upstream.hpp"
 #include "testing/run_task.hpp"
 #include "testing/testdata.hpp"
@@ -40,35 +41,8 @@ ChatCompletionRequest hello_request(bool stream = true) {
   return request;
 }
 
-struct Outcome {
-  Status start;  // the error of chat_completion, if any
-  std::vector<ChatCompletionChunk> chunks;
-  Status end;  // the error that ended the stream, if any
-  ChatCompletion completion;
-};
-
-Task<Outcome> collect(std::shared_ptr<ModelProvider> provider, ChatCompletionRequest request,
-                      CallOptions options = {}) {
-  Outcome out;
-  Result<ChunkStream> stream = co_await provider->chat_completion(std::move(request), options);
-  if (!stream.ok()) {
-    out.start = stream.error();
-    co_return out;
-  }
-  ChatCompletionAccumulator acc;
-  for (;;) {
-    Result<std::optional<ChatCompletionChunk>> next = co_await stream->next();
-    if (!next.ok()) {
-      out.end = next.error();
-      break;
-    }
-    if (!next->has_value()) break;
-    acc.add(**next);
-    out.chunks.push_back(std::move(**next));
-  }
-  out.completion = acc.result();
-  co_return out;
-}
+using Outcome = aisopod::testing::StreamOutcome;
+using aisopod::testing::collect;
 
 // The text and usage the recording holds, decoded without any network.
 ChatCompletion decode_offline(const std::string& wire) {
