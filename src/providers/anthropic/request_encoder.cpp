@@ -42,22 +42,85 @@ json::object empty_object_schema() {
   return json::object{{"type", "object"}, {"properties", json::object()}};
 }
 
-// An image or document block for a media part.
+std::string ascii_lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool starts_with_ignoring_case(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && ascii_lower(s.substr(0, prefix.size())) == prefix;
+}
+
+// The image types the API decodes from base64 sources; anything else is refused there.
+constexpr std::string_view kBase64ImageTypes[] = {"image/jpeg", "image/png", "image/gif",
+                                                  "image/webp"};
+
+// A base64 `data:` URL taken apart (RFC 2397: data:[<media type>][;param=value]*;base64,<data>).
+struct DataUrl {
+  std::string media_type;  // lower case; empty when the URL names none
+  std::string_view data;
+};
+
+Result<DataUrl> parse_data_url(std::string_view url, const AnthropicOptions& options) {
+  constexpr std::string_view kExpected = " (expected data:<media type>;base64,<data>)";
+  const std::size_t comma = url.find(',');
+  if (comma == std::string_view::npos) {
+    return invalid(options, "malformed data: URL: no ',' before the data" + std::string(kExpected));
+  }
+  std::string_view header = url.substr(5, comma - 5);
+  constexpr std::string_view kBase64 = ";base64";
+  if (header.size() < kBase64.size() ||
+      ascii_lower(header.substr(header.size() - kBase64.size())) != kBase64) {
+    return invalid(options,
+                   "malformed data: URL: the data is not marked ;base64" + std::string(kExpected));
+  }
+  header.remove_suffix(kBase64.size());
+  DataUrl out{ascii_lower(header.substr(0, header.find(';'))), url.substr(comma + 1)};
+  if (out.data.empty()) return invalid(options, "malformed data: URL: the data is empty");
+  return out;
+}
+
+// An image or document block for a media part: base64 data and data: URLs become base64
+// sources with their media type (a data: URL's own type wins over the part's), http(s) URLs
+// become url sources that the API fetches.
 Result<json::object> encode_media(const ContentPart& part, const AnthropicOptions& options) {
+  std::string media_type = ascii_lower(part.media_type);
+  std::string_view data = part.data;
+  std::string_view url = part.url;
+  if (starts_with_ignoring_case(url, "data:")) {
+    AISOPOD_ASSIGN_OR_RETURN(DataUrl parsed, parse_data_url(url, options));
+    if (!parsed.media_type.empty()) media_type = std::move(parsed.media_type);
+    data = parsed.data;
+    url = {};
+  } else if (!url.empty() && !starts_with_ignoring_case(url, "https://") &&
+             !starts_with_ignoring_case(url, "http://")) {
+    return invalid(options,
+                   "Anthropic takes media as base64 data, data: URLs or http(s) URLs, not '" +
+                       std::string(url.substr(0, url.find(':'))) + ":' URLs");
+  }
+  // A common misspelling that the API refuses.
+  if (media_type == "image/jpg") media_type = "image/jpeg";
+
+  if (media_type.empty()) return invalid(options, "a media part names no media type");
   std::string_view block_type;
-  if (starts_with(part.media_type, "image/")) {
-    block_type = "image";
-  } else if (part.media_type == "application/pdf") {
+  if (media_type == "application/pdf") {
     block_type = "document";
+  } else if (starts_with(media_type, "image/") &&
+             (!url.empty() || std::find(std::begin(kBase64ImageTypes), std::end(kBase64ImageTypes),
+                                        media_type) != std::end(kBase64ImageTypes))) {
+    // The API infers the type of a fetched image itself; base64 images must name theirs.
+    block_type = "image";
   } else {
-    return invalid(options, "media type '" + part.media_type +
-                                "' is not supported (images and application/pdf are)");
+    return invalid(options, "Anthropic does not take media type '" + media_type +
+                                "' (it takes image/jpeg, image/png, image/gif, image/webp and "
+                                "application/pdf)");
   }
   json::object source;
-  if (!part.url.empty()) {
-    source = json::object{{"type", "url"}, {"url", part.url}};
+  if (!url.empty()) {
+    source = json::object{{"type", "url"}, {"url", url}};
   } else {
-    source = json::object{{"type", "base64"}, {"media_type", part.media_type}, {"data", part.data}};
+    source = json::object{{"type", "base64"}, {"media_type", media_type}, {"data", data}};
   }
   return json::object{{"type", block_type}, {"source", std::move(source)}};
 }

@@ -53,7 +53,10 @@ DecodeOptions decode_options_for(const ChatCompletionRequest& request);
 //     reasoning without a signature cannot be verified by the API and is dropped), then text,
 //     then tool_use blocks from Message::tool_calls with input = the parsed arguments (empty
 //     arguments are {}). Empty text parts are dropped (the API rejects empty text blocks).
-//     Media: images as base64 or URL sources, application/pdf as document blocks.
+//     Media: images as image blocks, application/pdf as document blocks; base64 data and
+//     base64 `data:` URLs become {"type":"base64","media_type","data"} sources (the data: URL's
+//     own media type wins over the part's), http(s) URLs {"type":"url"} sources. Base64 images
+//     must be image/jpeg, png, gif or webp ("image/jpg" is sent as image/jpeg).
 //   - max_tokens always (request.max_tokens, else default_max_tokens()); with thinking it is
 //     kept above the budget: a caller's limit lowers the budget to max_tokens - 1 (down to
 //     1024, past which max_tokens is raised to budget + 1024), and without one max_tokens is at
@@ -72,7 +75,9 @@ DecodeOptions decode_options_for(const ChatCompletionRequest& request);
 //     and the last tool.
 //   - stream when streaming; extra_body_json merged last (its members replace ours).
 // Errors (invalid_argument, naming the provider): empty model, no user or assistant message,
-// a tool result without tool_call_id, media the API does not take, tool call arguments, a
+// a tool result without tool_call_id, media the API does not take (the message names the media
+// type), a malformed data: URL (no ",", not ;base64, or no data), a media URL whose scheme is
+// not data, http or https, tool call arguments, a
 // tool schema or a response schema that is not a JSON object, extra_body_json that is not a
 // JSON object, an empty base_url.
 Result<http::Request> encode_chat_request(const ChatCompletionRequest& request,

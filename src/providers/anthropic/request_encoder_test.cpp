@@ -164,6 +164,126 @@ TEST(AnthropicRequestEncoder, Images) {
   EXPECT_NE(rejected.status().message().find("anthropic"), std::string::npos);
 }
 
+// The content blocks of the first message when it holds only `part`.
+json::value blocks_for(const ContentPart& part) {
+  ChatCompletionRequest request = basic();
+  request.messages[0].content = {part};
+  return encode_body(request).at("messages").at(0).at("content");
+}
+
+TEST(AnthropicRequestEncoder, DataUrlImagesBecomeBase64Sources) {
+  EXPECT_EQ(
+      blocks_for(ContentPart::make_media_url("image/png", "data:image/png;base64,iVBORw0KGgo=")),
+      json::parse(R"([{"type":"image","source":{"type":"base64","media_type":"image/png",
+                                                        "data":"iVBORw0KGgo="}}])"));
+  // The URL's own type wins; parameters before ;base64 are ignored; case does not matter.
+  EXPECT_EQ(blocks_for(ContentPart::make_media_url("", "data:image/webp;base64,UklGRg==")),
+            json::parse(R"([{"type":"image","source":{"type":"base64","media_type":"image/webp",
+                                                        "data":"UklGRg=="}}])"));
+  EXPECT_EQ(blocks_for(ContentPart::make_media_url("image/png",
+                                                   "data:image/gif;name=a.gif;base64,R0lGOD==")),
+            json::parse(R"([{"type":"image","source":{"type":"base64","media_type":"image/gif",
+                                                        "data":"R0lGOD=="}}])"));
+  EXPECT_EQ(blocks_for(ContentPart::make_media_url("", "DATA:Image/JPG;BASE64,/9j/4A==")),
+            json::parse(R"([{"type":"image","source":{"type":"base64","media_type":"image/jpeg",
+                                                        "data":"/9j/4A=="}}])"));
+  // A data: URL without a type takes the part's.
+  EXPECT_EQ(blocks_for(ContentPart::make_media_url("image/png", "data:;base64,iVBO")),
+            json::parse(R"([{"type":"image","source":{"type":"base64","media_type":"image/png",
+                                                        "data":"iVBO"}}])"));
+}
+
+TEST(AnthropicRequestEncoder, DataUrlImagesInToolResults) {
+  ChatCompletionRequest request = basic();
+  Message call = Message::assistant("");
+  call.tool_calls = {{"toolu_1", "screenshot", ""}};
+  request.messages.push_back(call);
+  Message result = Message::tool_result("toolu_1", "Here it is.");
+  result.content.push_back(ContentPart::make_media_url("image/png", "data:image/png;base64,iVBO"));
+  request.messages.push_back(result);
+  EXPECT_EQ(encode_body(request).at("messages").at(2).at("content"), json::parse(R"([
+    {"type":"tool_result","tool_use_id":"toolu_1","content":[
+      {"type":"text","text":"Here it is."},
+      {"type":"image","source":{"type":"base64","media_type":"image/png","data":"iVBO"}}]}])"));
+}
+
+TEST(AnthropicRequestEncoder, PdfsBecomeDocumentBlocks) {
+  EXPECT_EQ(blocks_for(ContentPart::make_media_data("application/pdf", "JVBERi0x")),
+            json::parse(R"([{"type":"document","source":{"type":"base64",
+                             "media_type":"application/pdf","data":"JVBERi0x"}}])"));
+  EXPECT_EQ(blocks_for(ContentPart::make_media_url("application/pdf",
+                                                   "data:application/pdf;base64,JVBERi0x")),
+            json::parse(R"([{"type":"document","source":{"type":"base64",
+                             "media_type":"application/pdf","data":"JVBERi0x"}}])"));
+  EXPECT_EQ(blocks_for(ContentPart::make_media_url("", "data:application/pdf;base64,JVBERi0x")),
+            json::parse(R"([{"type":"document","source":{"type":"base64",
+                             "media_type":"application/pdf","data":"JVBERi0x"}}])"));
+  EXPECT_EQ(
+      blocks_for(ContentPart::make_media_url("application/pdf", "https://example.test/paper.pdf")),
+      json::parse(R"([{"type":"document","source":{"type":"url",
+                             "url":"https://example.test/paper.pdf"}}])"));
+}
+
+TEST(AnthropicRequestEncoder, MalformedDataUrlsAreInvalid) {
+  AnthropicOptions options;
+  options.provider_id = "claude";
+  const struct {
+    const char* url;
+    const char* message;
+  } cases[] = {
+      {"data:image/png;base64iVBORw0KGgo=",
+       "claude: malformed data: URL: no ',' before the data "
+       "(expected data:<media type>;base64,<data>)"},
+      {"data:image/png,iVBORw0KGgo=",
+       "claude: malformed data: URL: the data is not marked ;base64 "
+       "(expected data:<media type>;base64,<data>)"},
+      {"data:,iVBORw0KGgo=",
+       "claude: malformed data: URL: the data is not marked ;base64 "
+       "(expected data:<media type>;base64,<data>)"},
+      {"data:image/png;base64,", "claude: malformed data: URL: the data is empty"},
+  };
+  for (const auto& c : cases) {
+    ChatCompletionRequest request = basic();
+    request.messages[0].content.push_back(ContentPart::make_media_url("image/png", c.url));
+    auto result = encode_chat_request(request, options);
+    ASSERT_FALSE(result.ok()) << c.url;
+    EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument) << c.url;
+    EXPECT_EQ(result.status().provider(), "claude") << c.url;
+    EXPECT_EQ(result.status().message(), c.message) << c.url;
+  }
+}
+
+TEST(AnthropicRequestEncoder, UnsupportedMediaNamesProviderAndType) {
+  const std::string takes =
+      "' (it takes image/jpeg, image/png, image/gif, image/webp and application/pdf)";
+  const struct {
+    ContentPart part;
+    std::string message;
+  } cases[] = {
+      {ContentPart::make_media_data("audio/wav", "UklG"),
+       "anthropic: Anthropic does not take media type 'audio/wav" + takes},
+      {ContentPart::make_media_data("image/bmp", "Qk0="),
+       "anthropic: Anthropic does not take media type 'image/bmp" + takes},
+      {ContentPart::make_media_url("image/png", "data:text/plain;base64,aGk="),
+       "anthropic: Anthropic does not take media type 'text/plain" + takes},
+      {ContentPart::make_media_url("video/mp4", "https://example.test/a.mp4"),
+       "anthropic: Anthropic does not take media type 'video/mp4" + takes},
+      {ContentPart::make_media_data("", "iVBO"), "anthropic: a media part names no media type"},
+      {ContentPart::make_media_url("image/png", "file:///tmp/a.png"),
+       "anthropic: Anthropic takes media as base64 data, data: URLs or http(s) URLs, not 'file:' "
+       "URLs"},
+  };
+  for (const auto& c : cases) {
+    ChatCompletionRequest request = basic();
+    request.messages[0].content.push_back(c.part);
+    auto result = encode_chat_request(request, AnthropicOptions{});
+    ASSERT_FALSE(result.ok()) << c.message;
+    EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(result.status().provider(), "anthropic");
+    EXPECT_EQ(result.status().message(), c.message);
+  }
+}
+
 TEST(AnthropicRequestEncoder, ThinkingBudgetAndMaxTokens) {
   ChatCompletionRequest request = basic("claude-sonnet-4-5");
   request.reasoning.budget_tokens = 3000;

@@ -17,8 +17,10 @@ struct OllamaOptions {
   // The id this provider is configured under ("ollama", or a user-chosen one): named in error
   // messages and set on every Status the translators return.
   std::string provider_id = "ollama";
-  // Sent as "keep_alive" with every chat request when not empty ("5m", "-1", "0", ...): how long
-  // the server keeps the model loaded after the request.
+  // Sent as "keep_alive" with every chat request when not empty: how long the server keeps the
+  // model loaded after the request. A number of seconds ("-1" forever, "0", "300", "1.5") is
+  // sent as a JSON number, anything else as a Go duration string ("5m", "1h"). The config layer
+  // stores a TOML integer (keep_alive = -1) as its decimal text.
   std::string keep_alive;
 };
 

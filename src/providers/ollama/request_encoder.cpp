@@ -1,7 +1,11 @@
 #include "providers/ollama/request_encoder.hpp"
 
 #include <boost/json.hpp>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
 #include <string>
+#include <system_error>
 #include <unordered_map>
 #include <utility>
 
@@ -58,6 +62,25 @@ Result<std::string> image_base64(const ContentPart& part, const OllamaOptions& o
     }
   }
   return invalid(options, "Ollama takes images as base64 data, not as URLs");
+}
+
+// keep_alive as Ollama reads it (api.Duration): a JSON number is seconds (negative keeps the
+// model loaded), a string must parse as a Go duration ("5m", "1h30m"). Numbers must go
+// out as numbers, since "-1" or "300" as strings fail Go's duration parser ("missing unit");
+// the config layer stores a TOML `keep_alive = -1` as the text "-1".
+json::value keep_alive_value(std::string_view text) {
+  const char* const first = text.data();
+  const char* const last = text.data() + text.size();
+  std::int64_t integer = 0;
+  if (auto [end, ec] = std::from_chars(first, last, integer); ec == std::errc() && end == last) {
+    return json::value(integer);
+  }
+  double number = 0;
+  if (auto [end, ec] = std::from_chars(first, last, number);
+      ec == std::errc() && end == last && std::isfinite(number)) {
+    return json::value(number);
+  }
+  return json::value(json::string(text));
 }
 
 // Merges `extra` into `body`: members replace the body's, except that two objects are merged
@@ -230,7 +253,7 @@ Result<http::Request> encode_chat_request(const ChatCompletionRequest& request,
   if (!model_options.empty()) body["options"] = std::move(model_options);
 
   body["stream"] = request.stream;
-  if (!options.keep_alive.empty()) body["keep_alive"] = options.keep_alive;
+  if (!options.keep_alive.empty()) body["keep_alive"] = keep_alive_value(options.keep_alive);
 
   if (!request.extra_body_json.empty()) {
     std::optional<json::object> extra = parse_object(request.extra_body_json);

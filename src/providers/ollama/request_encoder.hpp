@@ -17,7 +17,8 @@ namespace aisopod::ollama {
 // request.stream (application/json otherwise). The body (Boost.JSON, exact escaping) holds
 // (reference/wire-formats.md 5.1):
 //   - model; stream (always sent: Ollama streams unless told otherwise); keep_alive from
-//     `options` when set.
+//     `options` when set: a number ("-1", "0", "300", "1.5", "1e3") as a JSON number of
+//     seconds, anything else ("5m", "1h") as a string.
 //   - messages, in order: role and content (the text parts joined); base64 image parts (or
 //     `data:` URLs) as "images"; reasoning parts of assistant messages as "thinking";
 //     assistant tool calls as tool_calls [{id?, function {index, name, arguments}}] with the

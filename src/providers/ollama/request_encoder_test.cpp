@@ -132,6 +132,55 @@ TEST(OllamaRequestEncoder, ExtraBodyIsMergedLastAndOptionsDeeply) {
   EXPECT_EQ(body.at("keep_alive"), json::value(-1));
 }
 
+// The keep_alive sent for `keep_alive` in the options.
+json::value keep_alive_sent(std::string keep_alive) {
+  ChatCompletionRequest request;
+  request.model = "llama3.2";
+  request.messages.push_back(Message::user("Hi"));
+  OllamaOptions options = test_options();
+  options.keep_alive = std::move(keep_alive);
+  Result<http::Request> encoded = encode_chat_request(request, options);
+  EXPECT_TRUE(encoded.ok()) << encoded.error().to_string();
+  if (!encoded.ok()) return nullptr;
+  return body_of(*encoded).at("keep_alive");
+}
+
+TEST(OllamaRequestEncoder, KeepAliveNumbersAreSentAsNumbers) {
+  // "-1" is what the config layer stores for the TOML integer `keep_alive = -1`
+  // (config_test.cpp); sent as the string "-1", Ollama's duration parser fails (missing unit).
+  EXPECT_EQ(keep_alive_sent("-1"), json::value(-1));
+  EXPECT_EQ(keep_alive_sent("0"), json::value(0));
+  EXPECT_EQ(keep_alive_sent("300"), json::value(300));
+  EXPECT_EQ(keep_alive_sent("1.5"), json::value(1.5));
+  EXPECT_EQ(keep_alive_sent("-0.5"), json::value(-0.5));
+  EXPECT_EQ(keep_alive_sent("1e3"), json::value(1000.0));
+
+  ChatCompletionRequest request;
+  request.model = "llama3.2";
+  request.messages.push_back(Message::user("Hi"));
+  OllamaOptions options = test_options();
+  options.keep_alive = "-1";
+  Result<http::Request> encoded = encode_chat_request(request, options);
+  ASSERT_TRUE(encoded.ok());
+  EXPECT_EQ(encoded->body,
+            R"({"model":"llama3.2","messages":[{"role":"user","content":"Hi"}],"stream":true,)"
+            R"("keep_alive":-1})");
+}
+
+TEST(OllamaRequestEncoder, KeepAliveDurationsAreSentAsStrings) {
+  EXPECT_EQ(keep_alive_sent("5m"), json::value("5m"));
+  EXPECT_EQ(keep_alive_sent("10m"), json::value("10m"));
+  EXPECT_EQ(keep_alive_sent("1h"), json::value("1h"));
+  EXPECT_EQ(keep_alive_sent("1h30m"), json::value("1h30m"));
+  EXPECT_EQ(keep_alive_sent("-1m"), json::value("-1m"));
+  // Not numbers: left for the server to judge.
+  EXPECT_EQ(keep_alive_sent("300s"), json::value("300s"));
+  EXPECT_EQ(keep_alive_sent("inf"), json::value("inf"));
+  EXPECT_EQ(keep_alive_sent("nan"), json::value("nan"));
+  EXPECT_EQ(keep_alive_sent("+5"), json::value("+5"));
+  EXPECT_EQ(keep_alive_sent("1e999"), json::value("1e999"));
+}
+
 TEST(OllamaRequestEncoder, RejectsWhatOllamaCannotTake) {
   ChatCompletionRequest base;
   base.model = "llama3.2";

@@ -82,12 +82,23 @@ Result<json::value> encode_content(const Message& message, const OpenAIOptions& 
   return json::value(std::move(array));
 }
 
-Result<json::object> encode_message(const Message& message, bool reasoning_model,
+std::string_view system_role_name(SystemRole role) {
+  switch (role) {
+    case SystemRole::kSystem:
+      return "system";
+    case SystemRole::kDeveloper:
+      return "developer";
+    case SystemRole::kUser:
+      return "user";
+  }
+  return "system";
+}
+
+Result<json::object> encode_message(const Message& message, const ModelTraits& traits,
                                     const OpenAIOptions& options) {
   json::object out;
-  std::string_view role = role_name(message.role);
-  if (message.role == Role::kSystem && reasoning_model) role = "developer";
-  out["role"] = role;
+  out["role"] = message.role == Role::kSystem ? system_role_name(traits.system_role)
+                                              : role_name(message.role);
   AISOPOD_ASSIGN_OR_RETURN(json::value content, encode_content(message, options));
   out["content"] = std::move(content);
   if (message.role == Role::kAssistant && !message.tool_calls.empty()) {
@@ -150,24 +161,18 @@ Result<std::string> endpoint(const OpenAIOptions& options, std::string_view path
 
 }  // namespace
 
-bool is_reasoning_model(std::string_view model) {
-  if (starts_with(model, "gpt-5")) return !starts_with(model, "gpt-5-chat");
-  return starts_with(model, "o1") || starts_with(model, "o3") || starts_with(model, "o4");
-}
-
 Result<http::Request> encode_chat_request(const ChatCompletionRequest& request,
                                           const OpenAIOptions& options) {
   if (request.model.empty()) return invalid(options, "the request names no model");
   if (request.messages.empty()) return invalid(options, "the request has no messages");
-  const bool reasoning_model = is_reasoning_model(request.model);
+  const ModelTraits traits = model_traits(request.model);
 
   json::object body;
   body["model"] = request.model;
   json::array messages;
   messages.reserve(request.messages.size());
   for (const Message& message : request.messages) {
-    AISOPOD_ASSIGN_OR_RETURN(json::object encoded,
-                             encode_message(message, reasoning_model, options));
+    AISOPOD_ASSIGN_OR_RETURN(json::object encoded, encode_message(message, traits, options));
     messages.push_back(std::move(encoded));
   }
   body["messages"] = std::move(messages);
@@ -178,12 +183,14 @@ Result<http::Request> encode_chat_request(const ChatCompletionRequest& request,
   }
   if (request.tool_choice) body["tool_choice"] = encode_tool_choice(*request.tool_choice);
   if (request.parallel_tool_calls) body["parallel_tool_calls"] = *request.parallel_tool_calls;
-  if (request.temperature) body["temperature"] = *request.temperature;
-  if (request.top_p) body["top_p"] = *request.top_p;
+  if (traits.sampling == Sampling::kSent) {
+    if (request.temperature) body["temperature"] = *request.temperature;
+    if (request.top_p) body["top_p"] = *request.top_p;
+  }
   if (request.max_tokens) {
-    // Reasoning models reject the legacy max_tokens (400 unsupported_parameter); many
-    // OpenAI-compatible servers only know max_tokens.
-    body[reasoning_model ? "max_completion_tokens" : "max_tokens"] = *request.max_tokens;
+    body[traits.token_limit == TokenLimitField::kMaxCompletionTokens ? "max_completion_tokens"
+                                                                     : "max_tokens"] =
+        *request.max_tokens;
   }
   if (!request.stop.empty()) {
     json::array stop;
@@ -192,7 +199,7 @@ Result<http::Request> encode_chat_request(const ChatCompletionRequest& request,
   }
   if (!request.reasoning.effort.empty()) {
     body["reasoning_effort"] = request.reasoning.effort;
-  } else if (request.reasoning.budget_tokens > 0 && reasoning_model) {
+  } else if (request.reasoning.budget_tokens > 0 && traits.reasoning_effort) {
     // A budget meant for another provider must not break a chat model after failover.
     body["reasoning_effort"] = effort_for_budget(request.reasoning.budget_tokens);
   }

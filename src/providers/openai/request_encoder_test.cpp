@@ -32,19 +32,6 @@ std::string header(const http::Request& request, std::string_view name) {
   return "<absent>";
 }
 
-TEST(RequestEncoder, ReasoningModels) {
-  EXPECT_TRUE(is_reasoning_model("o1"));
-  EXPECT_TRUE(is_reasoning_model("o1-mini"));
-  EXPECT_TRUE(is_reasoning_model("o3-mini-2025-01-31"));
-  EXPECT_TRUE(is_reasoning_model("o4-mini"));
-  EXPECT_TRUE(is_reasoning_model("gpt-5"));
-  EXPECT_TRUE(is_reasoning_model("gpt-5-nano-2025-08-07"));
-  EXPECT_FALSE(is_reasoning_model("gpt-5-chat-latest"));
-  EXPECT_FALSE(is_reasoning_model("gpt-4o"));
-  EXPECT_FALSE(is_reasoning_model("gpt-4.1-nano"));
-  EXPECT_FALSE(is_reasoning_model("llama-3.3-70b"));
-}
-
 TEST(RequestEncoder, UrlAndHeaders) {
   OpenAIOptions options;
   options.base_url = "http://127.0.0.1:8080/v1/";
@@ -102,27 +89,66 @@ TEST(RequestEncoder, StreamingBody) {
   }
 }
 
-TEST(RequestEncoder, SystemRoleAndTokenFieldPerModel) {
-  ChatCompletionRequest request = basic_request("gpt-4o");
+// A system prompt, sampling parameters and a token limit, not streamed: every field that
+// depends on the model family.
+ChatCompletionRequest family_request(std::string model) {
+  ChatCompletionRequest request = basic_request(std::move(model));
   request.messages.insert(request.messages.begin(), Message::system("Be brief."));
   request.max_tokens = 256;
   request.temperature = 0.5;
   request.top_p = 0.9;
-  json::object chat = body_of(request);
-  EXPECT_EQ(chat.at("messages").at(0).at("role"), "system");
-  EXPECT_EQ(chat.at("messages").at(0).at("content"), "Be brief.");
-  EXPECT_EQ(chat.at("max_tokens"), 256);
-  EXPECT_FALSE(chat.contains("max_completion_tokens"));
-  EXPECT_EQ(chat.at("temperature"), 0.5);
-  EXPECT_EQ(chat.at("top_p"), 0.9);
+  request.stream = false;
+  return request;
+}
 
-  request.model = "o3-mini";
-  json::object reasoning = body_of(request);
-  EXPECT_EQ(reasoning.at("messages").at(0).at("role"), "developer");
-  EXPECT_EQ(reasoning.at("max_completion_tokens"), 256);
-  EXPECT_FALSE(reasoning.contains("max_tokens"));
-  // What the user set is sent; the server decides.
-  EXPECT_EQ(reasoning.at("temperature"), 0.5);
+TEST(RequestEncoder, ChatModelsKeepSystemSamplingAndMaxTokens) {
+  for (const char* model : {"gpt-4o", "gpt-4.1-nano", "gpt-5-chat-latest", "llama-3.3-70b"}) {
+    json::object expected = json::parse(R"({
+      "messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Hello"}],
+      "temperature":0.5,"top_p":0.9,"max_tokens":256})")
+                                .as_object();
+    expected["model"] = model;
+    EXPECT_EQ(body_of(family_request(model)), expected) << model;
+  }
+}
+
+TEST(RequestEncoder, ReasoningModelsGetDeveloperAndNoSampling) {
+  for (const char* model : {"o1", "o1-2024-12-17", "o3-mini", "o3-2025-04-16", "o4-mini", "gpt-5",
+                            "gpt-5-mini", "gpt-5-nano-2025-08-07"}) {
+    json::object expected = json::parse(R"({
+      "messages":[{"role":"developer","content":"Be brief."},{"role":"user","content":"Hello"}],
+      "max_completion_tokens":256})")
+                                .as_object();
+    expected["model"] = model;
+    EXPECT_EQ(body_of(family_request(model)), expected) << model;
+  }
+}
+
+TEST(RequestEncoder, O1MiniAndPreviewGetTheSystemPromptAsLeadingUserMessage) {
+  for (const char* model :
+       {"o1-mini", "o1-preview", "o1-mini-2024-09-12", "o1-preview-2024-09-12"}) {
+    json::object expected = json::parse(R"({
+      "messages":[{"role":"user","content":"Be brief."},{"role":"user","content":"Hello"}],
+      "max_completion_tokens":256})")
+                                .as_object();
+    expected["model"] = model;
+    EXPECT_EQ(body_of(family_request(model)), expected) << model;
+  }
+}
+
+TEST(RequestEncoder, SamplingIsDroppedEvenWhenOnlyOneIsSet) {
+  ChatCompletionRequest request = basic_request("o4-mini-2025-04-16");
+  request.temperature = 1.0;
+  request.stream = false;
+  EXPECT_EQ(body_of(request), json::parse(R"({"model":"o4-mini-2025-04-16",
+                                              "messages":[{"role":"user","content":"Hello"}]})"));
+  request.temperature.reset();
+  request.top_p = 1.0;
+  EXPECT_EQ(body_of(request), json::parse(R"({"model":"o4-mini-2025-04-16",
+                                              "messages":[{"role":"user","content":"Hello"}]})"));
+  // extra_body_json is the escape hatch: what it names is sent.
+  request.extra_body_json = R"({"temperature":1})";
+  EXPECT_EQ(body_of(request).at("temperature"), json::value(1));
 }
 
 TEST(RequestEncoder, ReasoningEffort) {
@@ -140,9 +166,17 @@ TEST(RequestEncoder, ReasoningEffort) {
   request.reasoning.budget_tokens = 8193;
   EXPECT_EQ(body_of(request).at("reasoning_effort"), "high");
 
-  // A budget alone is not sent to a chat model (it would reject reasoning_effort).
+  // A budget alone is not sent to a chat model, nor to o1-mini / o1-preview (both reject
+  // reasoning_effort).
   request.model = "gpt-4o";
   EXPECT_FALSE(body_of(request).contains("reasoning_effort"));
+  request.model = "o1-mini";
+  EXPECT_FALSE(body_of(request).contains("reasoning_effort"));
+  request.model = "o1-preview-2024-09-12";
+  EXPECT_FALSE(body_of(request).contains("reasoning_effort"));
+  request.model = "gpt-5-nano-2025-08-07";
+  EXPECT_EQ(body_of(request).at("reasoning_effort"), "high");
+  request.model = "gpt-4o";
   // An explicit effort is sent as asked (compatible reasoning servers take it).
   request.reasoning.effort = "high";
   EXPECT_EQ(body_of(request).at("reasoning_effort"), "high");
