@@ -69,6 +69,16 @@ Status register_builtin_providers(ProviderRegistry& registry, const Config& conf
   }
   for (const ProviderConfig& provider : config.providers) {
     std::shared_ptr<ModelProvider> created;
+    // Every type: `timeout`, each chat attempt's total deadline (zero: none).
+    std::optional<std::chrono::milliseconds> timeout;
+    if (auto it = provider.options.find("timeout"); it != provider.options.end()) {
+      Result<std::chrono::milliseconds> parsed = parse_duration(it->second);
+      if (!parsed.ok()) {
+        return Status(parsed.error().code(),
+                      "provider '" + provider.id + "' timeout: " + parsed.error().message());
+      }
+      if (parsed->count() > 0) timeout = *parsed;
+    }
 #if defined(AISOPOD_HAVE_OPENAI)
     if (provider.type == "openai") {
       openai::OpenAIOptions options;
@@ -76,6 +86,7 @@ Status register_builtin_providers(ProviderRegistry& registry, const Config& conf
       if (!provider.base_url.empty()) options.base_url = provider.base_url;
       options.organization = option_or(provider, "organization", "");
       options.project = option_or(provider, "project", "");
+      options.timeout = timeout;
       created = openai::make_provider(std::move(options), auth);
     }
 #endif
@@ -85,6 +96,7 @@ Status register_builtin_providers(ProviderRegistry& registry, const Config& conf
       options.provider_id = provider.id;
       if (!provider.base_url.empty()) options.base_url = provider.base_url;
       options.anthropic_version = option_or(provider, "anthropic_version", "2023-06-01");
+      options.timeout = timeout;
       if (!provider.profiles.empty() && provider.profiles.front().kind == "oauth") {
         options.auth = anthropic::AnthropicOptions::AuthKind::kBearer;
       }
@@ -97,6 +109,7 @@ Status register_builtin_providers(ProviderRegistry& registry, const Config& conf
       options.provider_id = provider.id;
       if (!provider.base_url.empty()) options.base_url = provider.base_url;
       options.keep_alive = option_or(provider, "keep_alive", "");
+      options.timeout = timeout;
       created = ollama::make_provider(std::move(options), auth);
     }
 #endif

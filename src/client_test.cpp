@@ -3,9 +3,14 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <memory>
+#include <string>
+
 #include "aisopod/builtin.hpp"
 #include "aisopod/registry.hpp"
 #include "testing/fake_upstream.hpp"
+#include "testing/run_task.hpp"
 #include "testing/testdata.hpp"
 
 namespace aisopod {
@@ -91,6 +96,46 @@ TEST(Client, ErrorsArriveInStatus) {
   Result<ChatCompletion> done = client.complete(request_for("nosuch/model"));
   ASSERT_FALSE(done.ok());
   EXPECT_EQ(done.error().code(), StatusCode::kNotFound);
+}
+
+TEST(RegisterBuiltinProviders, TheTimeoutOptionIsEachAttemptsTotalDeadline) {
+  // A server that accepts and never answers. Without the option, each attempt would wait for
+  // the streaming headers default (60 s).
+  FakeUpstream silent([](const RecordedRequest&) {
+    ScriptedResponse response;
+    response.fault = ScriptedResponse::Fault::kNoResponse;
+    return response;
+  });
+  for (const std::string type : {"openai", "anthropic", "ollama"}) {
+    Config config;
+    ProviderConfig provider;
+    provider.id = "p-" + type;
+    provider.type = type;
+    provider.base_url = silent.base_url();
+    provider.options["timeout"] = "300ms";
+    config.providers.push_back(provider);
+    ProviderRegistry registry;
+    ASSERT_TRUE(register_builtin_providers(registry, config).ok()) << type;
+    std::shared_ptr<ModelProvider> made = registry.find(provider.id);
+    ASSERT_NE(made, nullptr) << type;
+
+    CallOptions options;
+    options.max_retries = 1;
+    // A safety net far beyond the expected time.
+    options.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    const auto start = std::chrono::steady_clock::now();
+    Result<ChunkStream> started =
+        aisopod::testing::run_task(made->chat_completion(request_for("m"), options));
+    const auto elapsed = std::chrono::steady_clock::now() - start;
+    ASSERT_FALSE(started.ok()) << type;
+    EXPECT_EQ(started.error().code(), StatusCode::kTimeout) << type;
+    EXPECT_EQ(started.error().message(),
+              "exchange with 127.0.0.1 exceeded the total deadline (300 ms)")
+        << type;
+    EXPECT_EQ(started.error().provider(), provider.id);
+    EXPECT_LT(elapsed, std::chrono::seconds(5)) << type;  // two attempts and a backoff: ~1.1 s
+  }
+  EXPECT_EQ(silent.requests().size(), 6u);  // two attempts per provider
 }
 
 }  // namespace

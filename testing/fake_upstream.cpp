@@ -196,7 +196,9 @@ asio::awaitable<bool> FakeUpstream::Impl::write_response(tcp::socket& socket,
     }
     // An empty chunk would end a chunked body: empty pieces only contribute their delay.
     if (piece.bytes.empty() || no_body) continue;
-    if (!co_await write_payload(socket, piece.bytes, chunked)) co_return false;
+    for (std::size_t i = 0; i < piece.repeat; ++i) {
+      if (!co_await write_payload(socket, piece.bytes, chunked)) co_return false;
+    }
   }
   if (chunked && response.fault == ScriptedResponse::Fault::kNone) {
     std::tie(ec, std::ignore) =

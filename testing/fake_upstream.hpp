@@ -32,6 +32,9 @@ struct RecordedRequest {
 struct BodyPiece {
   std::string bytes;
   std::chrono::milliseconds delay{0};
+  // Written this many times in a row (the delay comes once, before the first): long bodies
+  // without holding them in memory.
+  std::size_t repeat = 1;
 };
 
 // What the server does with one request.

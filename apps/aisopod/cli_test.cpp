@@ -1,10 +1,4 @@
 // End-to-end tests of the aisopod command: the real binary against the fake upstream.
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -14,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "cli_harness.hpp"
 #include "testing/fake_upstream.hpp"
 #include "testing/testdata.hpp"
 
@@ -25,111 +20,6 @@ using aisopod::testing::read_testdata;
 using aisopod::testing::RecordedRequest;
 using aisopod::testing::ScriptedResponse;
 namespace fs = std::filesystem;
-
-constexpr const char* kKey = "sk-cli-secret-83b1f0c2";
-
-struct CliResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-// A temporary working directory with an empty environment around the child process.
-class CliTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    char pattern[] = "/tmp/aisopod-cli-XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    dir_ = pattern;
-    env_ = {{"PATH", "/usr/bin:/bin"},
-            {"HOME", dir_.string()},
-            {"XDG_CONFIG_HOME", (dir_ / "xdg").string()},
-            {"TEST_KEY", kKey}};
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  void write_config(const std::string& text) { std::ofstream(dir_ / "aisopod.toml") << text; }
-
-  std::string openai_config(const FakeUpstream& upstream) {
-    return "[providers.openai]\nbase_url = \"" + upstream.base_url() +
-           "/v1\"\n[[providers.openai.profiles]]\nname = \"main\"\napi_key_env = \"TEST_KEY\"\n";
-  }
-
-  // Starts the binary; when `on_started` is given it is called with the pid and the stdout fd
-  // once the first stdout bytes arrived (for signal tests).
-  CliResult run(const std::vector<std::string>& args, const std::string& input = "",
-                bool interrupt_after_first_output = false) {
-    int in_pipe[2], out_pipe[2], err_pipe[2];
-    EXPECT_EQ(pipe(in_pipe), 0);
-    EXPECT_EQ(pipe(out_pipe), 0);
-    EXPECT_EQ(pipe(err_pipe), 0);
-    const pid_t pid = fork();
-    if (pid == 0) {
-      dup2(in_pipe[0], 0);
-      dup2(out_pipe[1], 1);
-      dup2(err_pipe[1], 2);
-      for (int fd : {in_pipe[0], in_pipe[1], out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) {
-        close(fd);
-      }
-      if (chdir(dir_.c_str()) != 0) _exit(120);
-      std::vector<std::string> env_strings;
-      for (const auto& [k, v] : env_) env_strings.push_back(k + "=" + v);
-      std::vector<char*> envp;
-      for (auto& s : env_strings) envp.push_back(s.data());
-      envp.push_back(nullptr);
-      std::vector<std::string> argv_strings = {AISOPOD_CLI_PATH};
-      argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-      std::vector<char*> argv;
-      for (auto& s : argv_strings) argv.push_back(s.data());
-      argv.push_back(nullptr);
-      execve(AISOPOD_CLI_PATH, argv.data(), envp.data());
-      _exit(121);
-    }
-    close(in_pipe[0]);
-    close(out_pipe[1]);
-    close(err_pipe[1]);
-    if (!input.empty()) {
-      EXPECT_EQ(write(in_pipe[1], input.data(), input.size()), static_cast<ssize_t>(input.size()));
-    }
-    close(in_pipe[1]);
-    CliResult result;
-    bool interrupted = false;
-    pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
-    int open_fds = 2;
-    while (open_fds > 0) {
-      if (poll(fds, 2, 20000) <= 0) {
-        kill(pid, SIGKILL);
-        ADD_FAILURE() << "aisopod did not finish within 20 s";
-        break;
-      }
-      for (int i = 0; i < 2; ++i) {
-        if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP))) continue;
-        char buf[4096];
-        const ssize_t n = read(fds[i].fd, buf, sizeof buf);
-        if (n <= 0) {
-          close(fds[i].fd);
-          fds[i].fd = -1;
-          --open_fds;
-          continue;
-        }
-        (i == 0 ? result.out : result.err).append(buf, static_cast<std::size_t>(n));
-        if (i == 0 && interrupt_after_first_output && !interrupted) {
-          interrupted = true;
-          kill(pid, SIGINT);
-        }
-      }
-    }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    EXPECT_EQ(result.out.find(kKey), std::string::npos) << "key in stdout";
-    EXPECT_EQ(result.err.find(kKey), std::string::npos) << "key in stderr";
-    return result;
-  }
-
-  fs::path dir_;
-  std::map<std::string, std::string> env_;
-};
 
 std::string expected_text(const std::string& wire) {
   // The recording's content deltas, joined: every "content":"..." in order (no escapes in it).
@@ -245,7 +135,7 @@ TEST_F(CliTest, ExitCodesByErrorClass) {
     EXPECT_EQ(r.exit_code, c.exit_code) << c.status << ": " << r.err;
     EXPECT_NE(r.err.find("aisopod: error:"), std::string::npos);
     if (c.status == 401) {
-      EXPECT_NE(r.err.find("***"), std::string::npos) << r.err;
+      EXPECT_NE(r.err.find("Incorrect API key provided: [redacted]"), std::string::npos) << r.err;
     }
   }
 }

@@ -21,6 +21,8 @@ inline constexpr int kExitUpstream = 5;
 inline constexpr int kExitNetwork = 6;
 // Interrupted (Ctrl-C), as shells report SIGINT.
 inline constexpr int kExitInterrupted = 130;
+// Terminated (SIGTERM), as shells report it.
+inline constexpr int kExitTerminated = 143;
 
 // The exit code for an error Status.
 int exit_code_for(const Status& status);

@@ -1,7 +1,11 @@
 #include "output.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 #include "exit_codes.hpp"
 
@@ -174,15 +178,193 @@ std::string format_table(const std::vector<std::string>& header,
   return out;
 }
 
-std::string redact(std::string text, const std::vector<std::string>& secrets) {
-  for (const std::string& secret : secrets) {
-    if (secret.size() < 4) continue;
-    for (std::size_t pos = text.find(secret); pos != std::string::npos;
-         pos = text.find(secret, pos + 3)) {
-      text.replace(pos, secret.size(), "***");
+std::string escape_control(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20 && byte != 0x7f) {
+      out.push_back(c);
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned>(byte));
+      out += buf;
     }
   }
+  return out;
+}
+
+std::string escape_control_lines(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t start = 0; start <= text.size();) {
+    const std::size_t end = std::min(text.find('\n', start), text.size());
+    out += escape_control(text.substr(start, end - start));
+    if (end == text.size()) break;
+    out.push_back('\n');
+    start = end + 1;
+  }
+  return out;
+}
+
+std::string format_seconds(std::chrono::milliseconds duration) {
+  const long long ms = duration.count();
+  if (ms < 1000) return std::to_string(ms) + " ms";
+  if (ms % 1000 == 0) return std::to_string(ms / 1000) + " s";
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f s", static_cast<double>(ms) / 1000.0);
   return text;
+}
+
+Status FdWriter::flush() {
+  if (!status_.ok()) {
+    buffer_.clear();
+    return status_;
+  }
+  std::size_t done = 0;
+  while (done < buffer_.size()) {
+    const ssize_t n = ::write(fd_, buffer_.data() + done, buffer_.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int error = n < 0 ? errno : EIO;
+      status_ =
+          Status(StatusCode::kInternal, "cannot write to " + name_ + ": " + std::strerror(error));
+      break;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  buffer_.clear();
+  return status_;
+}
+
+ChatPrinter::ChatPrinter(Format format, std::shared_ptr<const SecretMatcher> secrets)
+    : format_(format), secrets_(std::move(secrets)), content_(secrets_), reasoning_(secrets_) {}
+
+StreamRedactor& ChatPrinter::arguments_redactor(int index) {
+  auto it = arguments_.find(index);
+  if (it == arguments_.end()) it = arguments_.emplace(index, StreamRedactor(secrets_)).first;
+  return it->second;
+}
+
+void ChatPrinter::add(const ChatCompletionChunk& chunk, std::string& out, std::string& err) {
+  if (chunk.finish_reason != FinishReason::kNone) finish_reason_ = chunk.finish_reason;
+  if (chunk.usage) {
+    if (usage_) {
+      usage_->merge_max(*chunk.usage);
+    } else {
+      usage_ = chunk.usage;
+    }
+  }
+  for (const ToolCallDelta& delta : chunk.delta.tool_calls) {
+    Call& call = calls_[delta.index];
+    if (!delta.id.empty()) call.id = secrets_->redact(delta.id);
+    if (!delta.name.empty()) call.name = secrets_->redact(delta.name);
+    if (format_ == Format::kText) call.arguments += delta.arguments;
+  }
+  if (format_ == Format::kText) {
+    if (!chunk.delta.reasoning.empty()) {
+      reasoning_.write(chunk.delta.reasoning, err);
+      reasoning_open_ = true;
+    }
+    if (!chunk.delta.content.empty()) {
+      if (reasoning_open_) {
+        reasoning_.finish(err);
+        err.push_back('\n');
+        reasoning_open_ = false;
+      }
+      content_.write(chunk.delta.content, out);
+    }
+    return;
+  }
+  // jsonl: the chunk as it came, with every upstream string redacted. Streamed texts go through
+  // their stream redactors; what they hold back is written with the chunk that ends the answer.
+  ChatCompletionChunk shown;
+  shown.id = secrets_->redact(chunk.id);
+  shown.model = secrets_->redact(chunk.model);
+  shown.delta.role = chunk.delta.role;
+  shown.delta.reasoning_signature = chunk.delta.reasoning_signature;
+  content_.write(chunk.delta.content, shown.delta.content);
+  reasoning_.write(chunk.delta.reasoning, shown.delta.reasoning);
+  for (const ToolCallDelta& delta : chunk.delta.tool_calls) {
+    ToolCallDelta call;
+    call.index = delta.index;
+    call.id = delta.id.empty() ? std::string() : secrets_->redact(delta.id);
+    call.name = delta.name.empty() ? std::string() : secrets_->redact(delta.name);
+    arguments_redactor(delta.index).write(delta.arguments, call.arguments);
+    shown.delta.tool_calls.push_back(std::move(call));
+  }
+  shown.finish_reason = chunk.finish_reason;
+  shown.raw_finish_reason = secrets_->redact(chunk.raw_finish_reason);
+  shown.usage = chunk.usage;
+  if (chunk.finish_reason != FinishReason::kNone || chunk.usage) {
+    content_.finish(shown.delta.content);
+    reasoning_.finish(shown.delta.reasoning);
+    for (auto& [index, redactor] : arguments_) {
+      std::string rest;
+      redactor.finish(rest);
+      if (rest.empty()) continue;
+      auto same = std::find_if(shown.delta.tool_calls.begin(), shown.delta.tool_calls.end(),
+                               [&](const ToolCallDelta& d) { return d.index == index; });
+      if (same == shown.delta.tool_calls.end()) {
+        ToolCallDelta call;
+        call.index = index;
+        shown.delta.tool_calls.push_back(std::move(call));
+        same = shown.delta.tool_calls.end() - 1;
+      }
+      same->arguments += rest;
+    }
+  }
+  out += chunk_to_jsonl(shown);
+  out.push_back('\n');
+}
+
+void ChatPrinter::flush_held(std::string& out, std::string& err, bool as_line) {
+  if (format_ == Format::kText) {
+    content_.finish(out);
+    if (reasoning_open_) {
+      reasoning_.finish(err);
+      err.push_back('\n');
+      reasoning_open_ = false;
+    }
+    return;
+  }
+  ChatCompletionChunk rest;
+  content_.finish(rest.delta.content);
+  reasoning_.finish(rest.delta.reasoning);
+  for (auto& [index, redactor] : arguments_) {
+    ToolCallDelta call;
+    call.index = index;
+    redactor.finish(call.arguments);
+    if (!call.arguments.empty()) rest.delta.tool_calls.push_back(std::move(call));
+  }
+  if (as_line && rest.has_content()) {
+    out += chunk_to_jsonl(rest);
+    out.push_back('\n');
+  }
+}
+
+void ChatPrinter::finish(std::string& out, std::string& err) {
+  flush_held(out, err, /*as_line=*/true);
+  if (format_ == Format::kJsonl) return;
+  for (const auto& [index, call] : calls_) {
+    out +=
+        "\n[tool call " + call.id + "] " + call.name + "(" + secrets_->redact(call.arguments) + ")";
+  }
+  out.push_back('\n');
+  if (finish_reason_ == FinishReason::kLength) {
+    err += "aisopod: note: the answer was cut off at the token limit\n";
+  }
+}
+
+void ChatPrinter::abort(std::string& out, std::string& err) {
+  flush_held(out, err, /*as_line=*/true);
+  if (format_ == Format::kText) out.push_back('\n');
 }
 
 }  // namespace aisopod::cli

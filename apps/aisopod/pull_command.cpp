@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "exit_codes.hpp"
+#include "output.hpp"
 
 namespace aisopod::cli {
 namespace {
@@ -59,7 +60,10 @@ class ProgressPrinter {
  public:
   ProgressPrinter(bool terminal, std::ostream& out) : terminal_(terminal), out_(out) {}
 
-  void show(const ollama::PullProgress& progress, Clock::time_point now) {
+  void show(const ollama::PullProgress& reported, Clock::time_point now) {
+    // The status is the server's text: it must not drive the terminal.
+    ollama::PullProgress progress = reported;
+    progress.status = escape_control(reported.status);
     const bool new_step = !last_status_ || *last_status_ != progress.status;
     if (new_step || progress.digest != rate_digest_) {
       rate_digest_ = progress.digest;
@@ -183,7 +187,7 @@ Task<int> pull_command(ollama::OllamaProvider& provider, std::string model, bool
   }
   printer.end_line();
   if (failure) {
-    err << "aisopod: error: " << failure->to_string() << std::endl;
+    err << "aisopod: error: " << escape_control(failure->to_string()) << std::endl;
     co_return exit_code_for(*failure);
   }
   co_return kExitOk;

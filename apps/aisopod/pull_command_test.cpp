@@ -162,7 +162,8 @@ TEST(PullCommand, MissingModelIsAClearErrorAndANonZeroExit) {
   });
   const PullRun run = run_pull(upstream.base_url(), false, "nope:1b");
   EXPECT_NE(run.code, kExitOk);
-  EXPECT_EQ(run.code, exit_code_for(Status(StatusCode::kNotFound, "")));
+  // The server's own answer, inside the stream: exit 5, like an HTTP error.
+  EXPECT_EQ(run.code, kExitUpstream);
   EXPECT_EQ(run.out, "pulling manifest\n");
   EXPECT_EQ(run.err,
             "aisopod: error: not_found (ollama): pull model manifest: file does not exist\n");
@@ -184,7 +185,8 @@ TEST(PullCommand, ErrorAfterABarEndsTheBarLineFirst) {
     return ndjson(progress_line(500'000'000) + "{\"error\":\"max retries exceeded: EOF\"}\n");
   });
   const PullRun run = run_pull(upstream.base_url(), true);
-  EXPECT_EQ(run.code, kExitNetwork);  // unavailable without an HTTP status
+  // The server reported its own failure (to reach the registry): its answer, not our network.
+  EXPECT_EQ(run.code, kExitUpstream);
   ASSERT_FALSE(run.out.empty());
   EXPECT_EQ(run.out.back(), '\n');
   EXPECT_EQ(run.err, "aisopod: error: unavailable (ollama): max retries exceeded: EOF\n");

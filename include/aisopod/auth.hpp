@@ -97,6 +97,11 @@ struct ProfileState {
   // Rate limits cool the profile for one model only: model -> until. The key "" (a rate
   // limit reported without a model) applies to every model.
   std::map<std::string, SystemTime> model_cooldowns;
+  // Which key all of the above is about: HMAC-SHA-256 of the secret (64 hex digits) keyed with
+  // the store's fingerprint_salt(), never the secret itself. Empty when unknown (a state saved
+  // before fingerprints were kept). AuthProfileManager forgets a state whose fingerprint is not
+  // that of the profile's current secret, so a changed key starts clean.
+  std::string key_fingerprint;
 
   // True when a success came after every failure so far (or nothing happened yet: false).
   bool marked_good() const { return last_good.has_value() && last_error.empty(); }
@@ -109,8 +114,9 @@ struct ProfileState {
   friend bool operator==(const ProfileState&, const ProfileState&) = default;
 };
 
-// Where ProfileState lives. Implementations are thread-safe; writes are atomic (a crash leaves
-// either the old or the new state). The store never sees a secret.
+// Where ProfileState lives, with the round-robin cursor of each provider and the salt of the
+// key fingerprints. Implementations are thread-safe; writes are atomic (a crash leaves either the
+// old or the new state). The store never sees a secret.
 class AuthStateStore {
  public:
   virtual ~AuthStateStore() = default;
@@ -131,20 +137,59 @@ class AuthStateStore {
                                       const std::function<void(ProfileState&)>& mutate) = 0;
   // Forgets saved states: an empty `provider` matches every provider and an empty `profile`
   // every profile, so reset("", "") forgets everything and reset("", "main") forgets the
-  // profiles named "main" of every provider.
+  // profiles named "main" of every provider. With an empty `profile` the rotation cursors of
+  // the matching providers are forgotten too. The fingerprint salt stays.
   virtual Status reset(std::string_view provider, std::string_view profile) = 0;
+
+  // Atomically reads the rotation cursor of `provider` (the name of the profile that
+  // round-robin handed out last; "" when none was saved), lets `advance` change it, and saves
+  // the result, so that processes sharing the store take turns. `advance` must not call back
+  // into the store. Returns the saved cursor.
+  virtual Result<std::string> update_cursor(std::string_view provider,
+                                            const std::function<void(std::string&)>& advance) = 0;
+
+  // The key that ProfileState::key_fingerprint is computed with: 32 random bytes made once per
+  // store (for SQLite, once per database file, and kept in it) and never changed. Not a secret
+  // by itself, but never printed either.
+  virtual Result<std::string> fingerprint_salt() = 0;
 };
 
-// A store that lives as long as the returned object. Never fails.
+// A store that lives as long as the returned object, with its own random fingerprint salt.
+// Never fails.
 std::shared_ptr<AuthStateStore> make_memory_auth_store();
 
-// The SQLite store at `path` (created with its parent directory when missing; WAL mode, a
-// 5 s busy timeout; versioned schema; every write one transaction, so a process killed in the
-// middle of a write leaves the previous state). Several processes may open the same file and
-// see each other's writes at once.
-// Errors: unavailable when the file cannot be created or opened, is not an aisopod store, or
-// has a schema newer than this build knows. Every later store error is unavailable too.
-Result<std::shared_ptr<AuthStateStore>> open_sqlite_auth_store(const std::string& path);
+// How open_sqlite_auth_store opens a database.
+struct SqliteStoreOptions {
+  // How long an operation waits for a lock that another connection holds before it fails.
+  std::chrono::milliseconds busy_timeout{5000};
+};
+
+// The SQLite store at `path` (created with its parent directory when missing; WAL mode;
+// versioned schema, older versions migrated in place; every write one transaction, so a
+// process killed in the middle of a write leaves the previous state). Several processes may
+// open the same file and see each other's writes at once.
+// Errors, all unavailable:
+// - a file that is corrupt or not a database at all:
+//   "the auth state database <path> is corrupt (<SQLite's words>); run 'aisopod profiles
+//   reset' to recreate it" (see recreate_sqlite_auth_store);
+// - a lock held longer than options.busy_timeout by another process:
+//   "the auth state database <path> is locked by another process (busy for 5 s); try again
+//   when it is done, or set state = "memory" in [auth]";
+// - a file that cannot be created or opened, another program's database, or a schema newer
+//   than this build knows: "auth state store '<path>': <what>".
+// Every later store error is unavailable too, with the same messages.
+Result<std::shared_ptr<AuthStateStore>> open_sqlite_auth_store(
+    const std::string& path, const SqliteStoreOptions& options = {});
+
+// Makes a fresh SQLite store at `path` when the file there is corrupt or not a database at all
+// (open_sqlite_auth_store says "is corrupt", or the file opens but fails SQLite's quick_check):
+// removes it with its -wal, -shm and -journal files and creates an empty store with a new
+// fingerprint salt. Anything else is left as it is: a healthy store (forget its states with
+// reset()), a locked one, another program's database, a newer schema, a missing file (which is
+// created). Call it when no store on `path` is open in this process.
+// Errors: open_sqlite_auth_store's for a file left as it is or for the new store; unavailable
+// when the old files cannot be removed.
+Status recreate_sqlite_auth_store(const std::string& path, const SqliteStoreOptions& options = {});
 
 // A credential handed out by AuthProfileManager::acquire.
 struct AuthLease {
@@ -156,9 +201,13 @@ struct AuthLease {
 
 // Hands out profiles per provider round-robin, skipping those cooling down, and records
 // outcomes in its AuthStateStore. State is read from the store on every acquire() and
-// snapshot(), so cooldowns set by another process sharing the store are honoured at once; when
-// the store fails, the manager goes on with the last state it knew (it never fails a call
-// because of its store). Thread-safe; the observer is called without the manager's lock held.
+// snapshot(), so cooldowns set by another process sharing the store are honoured at once, and
+// the round-robin cursor lives in the store too, so successive processes take turns. State
+// belongs to the key: it is kept with a fingerprint of the secret (ProfileState::
+// key_fingerprint, one HMAC per distinct secret), and a profile whose secret changed starts
+// clean. When the store fails, the manager goes on with the last state it knew (it never fails
+// a call because of its store) and remembers the error (last_store_error()). Thread-safe; the
+// observer is called without the manager's lock held.
 class AuthProfileManager {
  public:
   AuthProfileManager(std::shared_ptr<AuthStateStore> store, CooldownPolicy policy = {},
@@ -171,8 +220,9 @@ class AuthProfileManager {
                                                     std::function<Result<std::string>()> secret);
 
   // Adds a profile. `secret` is called (without the manager's lock held) at each acquire that
-  // hands the profile out. Profiles are tried in the order added. Adding a name that the
-  // provider already has replaces its secret source and keeps its place.
+  // hands the profile out, and at each acquire that finds it cooling down, to notice a changed
+  // key. Profiles are tried in the order added. Adding a name that the provider already has
+  // replaces its secret source and keeps its place.
   void add_profile(std::string provider, std::string profile,
                    std::function<Result<std::string>()> secret);
 
@@ -184,10 +234,18 @@ class AuthProfileManager {
   // `session_key` (sticky mode), the profile chosen for that key last time is returned again
   // while it is usable, so the provider's prompt cache stays warm; otherwise a profile is
   // chosen round-robin and remembered for the key.
-  // Errors: not_found when the provider has no profiles; rate_limited when every profile not
-  // in `exclude` is cooling down: the message names the earliest expiry (ISO 8601 UTC) and its
-  // profile and retry_after is the time until it; unavailable when every profile is in
-  // `exclude`; the secret source's error, as it is.
+  // Errors:
+  // - not_found when the provider has no profiles;
+  // - unauthenticated (permission_denied) when every profile not in `exclude` is disabled
+  //   because the server rejected its key with a 401 (403): "key rejected at
+  //   2026-12-02T10:00:00Z (profile 'main' of provider 'openai'): <the server's message>",
+  //   about the latest rejection, prefixed with "all 3 profiles of provider 'openai' are
+  //   disabled; " when there are several; no retry_after (waiting does not fix a key);
+  // - rate_limited when every profile not in `exclude` is cooling down otherwise: "all 3
+  //   profiles of provider 'openai' are cooling down; the first is ready at
+  //   2026-12-02T10:01:00Z (profile 'k3')" (ISO 8601 UTC), retry_after the time until then;
+  // - unavailable when every profile is in `exclude`;
+  // - the secret source's error, as it is.
   Result<AuthLease> acquire(std::string_view provider, std::string_view model,
                             std::string_view session_key = {},
                             const std::vector<std::string>& exclude = {});
@@ -196,17 +254,21 @@ class AuthProfileManager {
   // - ok clears the profile's failure state (counts, disablement, last error, the cooldown of
   //   `model`; a rate limit on another model is a fact about that model and stays) and sets
   //   last_good;
-  // - rate_limited cools (profile, model) by the schedule, at least for the Retry-After;
+  // - rate_limited cools (profile, model) by the schedule, at least for the Retry-After
+  //   (a Retry-After above 24 h counts as 24 h);
   // - unauthenticated / permission_denied disable the profile by the same schedule;
   // - billing disables it by the billing schedule;
   // - other codes are not the credential's fault and change nothing but last_used.
   // A failure reported for a scope that is already cooling (a call that was in flight when
-  // the cooldown was set) extends it to its Retry-After but does not count again. The secret
-  // is removed from any message that is stored. Unknown leases are ignored.
+  // the cooldown was set) extends it to its Retry-After but does not count again. When the
+  // lease's secret is not the one the state was recorded with, the old state is forgotten
+  // first. The secret, and every piece of 8 or more bytes of it, is removed from any message
+  // that is stored. Unknown leases are ignored.
   void report(const AuthLease& lease, std::string_view model, const Status& outcome);
 
   // The state of every profile of every provider, including ones never used, in the order
-  // they were added.
+  // they were added. Secrets are not read: a profile whose key changed shows its old key's
+  // state until the next acquire() or report() with it.
   std::vector<ProfileState> snapshot() const;
 
   // Forgets the state of one profile (by name, any provider) or of all when `profile` is
@@ -215,6 +277,10 @@ class AuthProfileManager {
 
   // Receives on_cooldown_set for every cooldown or disablement (null: none).
   void set_observer(std::shared_ptr<Observer> observer);
+
+  // The last error of the store (reading, writing, the cursor, the salt, reset()), kept even
+  // when later operations succeeded, so that a caller can warn once; ok when there was none.
+  Status last_store_error() const;
 
  private:
   struct Impl;

@@ -44,8 +44,9 @@ struct FailoverOptions {
 // chat_completion() asks each candidate in turn, with request.model replaced by the
 // candidate's model (the model in the caller's request is ignored). A candidate's answer counts
 // as started at its first chunk that carries content (ChatCompletionChunk::has_content()): the
-// provider reads ahead to that chunk, holding earlier role-only chunks, so an error that arrives
-// before any content still fails over. Once content has arrived the stream belongs to the
+// candidate's provider reads ahead to that chunk, holding earlier role-only chunks, so an error
+// that arrives before any content still fails over (a stream that is not yet committed() is
+// read ahead here). Once content has arrived the stream belongs to the
 // caller: a later error surfaces as is, its message saying that the answer had already started,
 // and no other candidate is tried.
 //
@@ -74,6 +75,9 @@ class FailoverProvider final : public ModelProvider {
   // status, provider and retry-after are those of the attempt that ended the call (the last one,
   // or the first whose code is not eligible), and whose message lists every attempt:
   // "all 3 candidates failed: openai/gpt-4o: rate_limited (HTTP 429): ...; anthropic/...: ...".
+  // With options.deadline set, no candidate is started once it has passed: the call ends with
+  // timeout and "failover stopped after 1 of 3 candidates (the call's deadline of 3 s passed):
+  // <the attempts as above>" (the length measured from the start of this call).
   Task<Result<ChunkStream>> start_chat_completion(ChatCompletionRequest request,
                                                   CallOptions options) override;
 

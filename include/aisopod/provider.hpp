@@ -19,16 +19,24 @@ namespace aisopod {
 template <class T>
 using Task = boost::asio::awaitable<T>;
 
-// Per-call settings. Every duration left unset takes the provider's default.
+// Per-call settings. Every duration left unset takes the provider's default (for HTTP
+// providers, chat_timeouts() in core/http_provider.hpp and the provider's `timeout` option).
+// The four durations apply to each attempt (each HTTP exchange) on its own; `deadline` bounds
+// the whole call. When the deadline passes, the call ends with StatusCode::kTimeout and the
+// message "the call's deadline of <length> passed after <n> attempt(s)" (see run_chat_call),
+// and a FailoverProvider starts no further candidate.
 struct CallOptions {
   // Connecting (DNS, TCP, TLS).
   std::optional<std::chrono::milliseconds> connect_timeout;
-  // From the request being sent to the first byte of the response.
+  // From the request being sent to the first byte of the response (its headers).
   std::optional<std::chrono::milliseconds> first_byte_timeout;
-  // Longest silence between two pieces of the body.
+  // Longest silence between two pieces of the body, once the headers are in.
   std::optional<std::chrono::milliseconds> idle_timeout;
   // The whole exchange, body included.
   std::optional<std::chrono::milliseconds> total_timeout;
+  // The whole call: every attempt, backoff, profile and failover candidate, and the body of
+  // the committed stream. Unset: none.
+  std::optional<std::chrono::steady_clock::time_point> deadline;
   // Receives the attempt, rotation and cooldown events of this call (null: none).
   std::shared_ptr<Observer> observer;
   // Sticky mode: calls with the same non-empty key stay on one auth profile while it is
@@ -81,18 +89,28 @@ class ChunkStream {
   // (unless the stream had already ended).
   void cancel();
 
+  // True for a stream returned by read_to_first_content(): its answer has started (or it has
+  // ended without content), so no retry or failover happens after this point. Moving a stream
+  // keeps the mark.
+  bool committed() const { return committed_; }
+
  private:
+  friend Task<Result<ChunkStream>> read_to_first_content(ChunkStream stream);
+
   std::unique_ptr<ChunkSource> source_;
   // Set once the stream has ended (ok) or failed; returned by every later next().
   std::optional<Status> final_;
+  bool committed_ = false;
 };
 
 // Reads `stream` up to its first chunk that has content (text, reasoning or a tool call), or to
 // its end, holding the chunks before it: the point at which a stream counts as committed
 // (DESIGN.md section 6). Returns a stream that replays the held chunks and then continues with
 // the rest, or the error that arrived before any content (so a caller can still retry or fail
-// over). A later error keeps its code, and its message says that the answer had already
-// started. Must be awaited on the stream's io_context.
+// over). A later error keeps its code and context, and its message says (once) that the answer
+// had already started: "the answer had already started, so no retry or failover: <message>".
+// A stream that is already committed() is returned unchanged, so reading ahead at several
+// levels (provider, failover) is harmless. Must be awaited on the stream's io_context.
 Task<Result<ChunkStream>> read_to_first_content(ChunkStream stream);
 
 // One configured provider. Implementations are thread-safe: one object serves every
@@ -110,8 +128,9 @@ class ModelProvider {
   // Starts a chat completion. Returns once the stream is committed: the response headers have
   // arrived with a success status and the first chunk with content has been read (held for
   // the caller), so every error detectable before the answer starts (HTTP status, auth, rate
-  // limit, an error event before any content) comes back here. With request.stream == false
-  // the stream yields the whole answer as one chunk.
+  // limit, an error event before any content) comes back here. Implementations return a stream
+  // produced by read_to_first_content() (ChunkStream::committed()). With request.stream ==
+  // false the stream yields the whole answer as one chunk.
   Task<Result<ChunkStream>> chat_completion(ChatCompletionRequest request, CallOptions options) {
     return start_chat_completion(std::move(request), std::move(options));
   }

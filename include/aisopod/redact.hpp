@@ -41,9 +41,10 @@ class SecretMatcher {
   // `text` with every secret run replaced by kRedacted.
   std::string redact(std::string_view text) const;
 
-  // How many trailing bytes of a streamed text must be held back because a secret run may
-  // continue in the text that follows.
-  std::size_t tail_window() const;
+  // The length of the longest end of `text` that is the beginning (shorter than the whole) of
+  // a secret: the bytes a streamed text holds back until the next piece shows whether a secret
+  // follows. 0 when none.
+  std::size_t secret_prefix_at_end(std::string_view text) const;
 
  private:
   bool gram_at(const char* p) const;
@@ -51,6 +52,7 @@ class SecretMatcher {
   std::vector<std::uint64_t> grams_;        // sorted 8-byte windows of the long secrets
   std::vector<std::uint64_t> bloom_;        // 2^16-bit filter in front of grams_
   std::vector<std::string> short_secrets_;  // 4..7 bytes, matched whole
+  std::vector<std::string> secrets_;        // every secret of 4 or more bytes
   std::size_t longest_ = 0;
 };
 
@@ -59,9 +61,10 @@ class SecretMatcher {
 std::string redact_secrets(std::string_view text, const std::vector<std::string>& secrets);
 
 // Redacts a text that arrives in pieces (streamed answer text, reasoning, tool arguments), so a
-// secret split across two pieces is still caught: write() passes on what is known to be safe
-// and holds back the few trailing bytes that may begin a secret (fewer than the longest
-// secret's length); finish() passes on the rest. One per stream; not thread-safe.
+// secret split across two pieces is still caught: write() passes on at once everything except
+// trailing bytes that are the beginning of a secret (fewer than the longest secret's length),
+// which wait for the next piece; finish() passes on the rest, redacted (a beginning of 8 or
+// more bytes is a piece of a secret). One per stream; not thread-safe.
 class StreamRedactor {
  public:
   // `matcher` is shared, never null.
@@ -74,7 +77,7 @@ class StreamRedactor {
   // End of the stream: appends the bytes still held, redacted.
   void finish(std::string& out);
 
-  // How many bytes are held back: at most max(7, longest secret - 1).
+  // How many bytes are held back: fewer than the longest secret's length.
   std::size_t held_bytes() const { return held_.size(); }
 
  private:

@@ -83,6 +83,11 @@ class [[nodiscard]] Status {
     http_status_ = status;
     return *this;
   }
+  // True when the HTTP status belongs in a message: set, and not a success (an error reported
+  // inside a 2xx response keeps its status for exit codes, but "HTTP 200" would only confuse).
+  bool shows_http_status() const {
+    return http_status_ != 0 && (http_status_ < 200 || http_status_ >= 300);
+  }
   // The provider id that produced this error ("openai", "local", ...); empty when none.
   const std::string& provider() const { return provider_; }
   Status& set_provider(std::string provider) {
@@ -102,7 +107,8 @@ class [[nodiscard]] Status {
     return *this;
   }
 
-  // "rate_limited (HTTP 429, openai, profile main): message"; "ok" for success.
+  // "rate_limited (HTTP 429, openai, profile main): message"; "ok" for success. A 2xx HTTP
+  // status (an error reported inside a successful response) is not shown.
   std::string to_string() const;
 
   friend bool operator==(const Status& a, const Status& b) {

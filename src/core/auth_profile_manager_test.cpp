@@ -1,15 +1,19 @@
 // AuthProfileManager on a FakeClock: rotation, cooldown schedules, Retry-After, billing,
-// decay, sticky sessions, the observer, and state shared through (and reloaded from) SQLite.
+// decay, sticky sessions, the observer, keys that change or are rejected, store errors, and
+// state and rotation shared through (and reloaded from) SQLite.
 #include "aisopod/auth.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <mutex>
 #include <random>
+
+#include "state/fingerprint.hpp"
 
 namespace aisopod {
 namespace {
@@ -70,6 +74,11 @@ class RecordingObserver final : public Observer {
 // A store whose every operation fails, as a full disk or a locked file would.
 class BrokenStore final : public AuthStateStore {
  public:
+  Result<std::string> update_cursor(std::string_view,
+                                    const std::function<void(std::string&)>&) override {
+    return broken();
+  }
+  Result<std::string> fingerprint_salt() override { return broken(); }
   Result<std::optional<ProfileState>> load(std::string_view, std::string_view) override {
     return broken();
   }
@@ -444,6 +453,235 @@ TEST_F(AuthProfileManagerTest, ReportsForUnknownProfilesAreIgnored) {
   EXPECT_EQ(manager_.snapshot().size(), 3u);
 }
 
+TEST_F(AuthProfileManagerTest, RetryAfterAboveADayCountsAsADay) {
+  // "Retry-After: 999999999999" would otherwise cool the key for 31 700 years.
+  report("k1", failure(StatusCode::kRateLimited, seconds(999'999'999'999)));
+  EXPECT_EQ(cooldown_left("k1"), hours(24));
+  report("k2", failure(StatusCode::kBilling, milliseconds::max()));
+  EXPECT_EQ(disabled_left("k2"), hours(24));
+  report("k3", failure(StatusCode::kUnauthenticated, hours(25)));
+  EXPECT_EQ(disabled_left("k3"), hours(24));
+  // A call that was in flight extends a cooldown by a day at most too.
+  clock_->advance(hours(1));
+  report("k1", failure(StatusCode::kRateLimited, milliseconds::max()));
+  EXPECT_EQ(cooldown_left("k1"), hours(24));
+  auto lease = manager_.acquire("openai", kModelA);
+  ASSERT_FALSE(lease.ok());
+  EXPECT_EQ(lease.error(), Status(StatusCode::kRateLimited,
+                                  "all 3 profiles of provider 'openai' are cooling down; the first "
+                                  "is ready at 2020-01-02T00:00:00Z (profile 'k2')"));
+  EXPECT_EQ(lease.error().retry_after(), hours(23));
+}
+
+TEST_F(AuthProfileManagerTest, EveryKeyRejectedFailsAsUnauthenticatedNamingTheLatest) {
+  report("k1", Status(StatusCode::kUnauthenticated, "Incorrect API key provided"));
+  clock_->advance(seconds(10));
+  report("k3", Status(StatusCode::kPermissionDenied, "Project has no access to gpt-4o"));
+  clock_->advance(seconds(10));
+  report("k2", Status(StatusCode::kUnauthenticated, ""));
+  clock_->advance(seconds(5));
+  auto lease = manager_.acquire("openai", kModelA);
+  ASSERT_FALSE(lease.ok());
+  EXPECT_EQ(lease.error(), Status(StatusCode::kUnauthenticated,
+                                  "all 3 profiles of provider 'openai' are disabled; key rejected "
+                                  "at 2020-01-01T00:00:20Z (profile 'k2' of provider 'openai'): "
+                                  "unauthenticated"));
+  EXPECT_EQ(lease.error().provider(), "openai");
+  EXPECT_EQ(lease.error().profile(), "k2");
+  EXPECT_EQ(lease.error().retry_after(), std::nullopt);
+  // Only the ones not yet tried count: k3 alone was refused with a 403.
+  auto forbidden = manager_.acquire("openai", kModelA, {}, {"k1", "k2"});
+  ASSERT_FALSE(forbidden.ok());
+  EXPECT_EQ(forbidden.error(),
+            Status(StatusCode::kPermissionDenied,
+                   "key rejected at 2020-01-01T00:00:10Z (profile 'k3' of provider 'openai'): "
+                   "Project has no access to gpt-4o"));
+}
+
+TEST_F(AuthProfileManagerTest, RejectedKeysAndRateLimitsTogetherAreRateLimited) {
+  report("k1", failure(StatusCode::kUnauthenticated));
+  report("k2", failure(StatusCode::kRateLimited, minutes(3)));
+  report("k3", failure(StatusCode::kBilling));
+  auto lease = manager_.acquire("openai", kModelA);
+  ASSERT_FALSE(lease.ok());
+  EXPECT_EQ(lease.error(), Status(StatusCode::kRateLimited,
+                                  "all 3 profiles of provider 'openai' are cooling down; the first "
+                                  "is ready at 2020-01-01T00:01:00Z (profile 'k1')"));
+  EXPECT_EQ(lease.error().retry_after(), minutes(1));
+}
+
+// One profile "main" of "openai" whose key the test changes, as an edited environment
+// variable would, on a fake clock.
+class ChangingKeyTest : public ::testing::Test {
+ protected:
+  ChangingKeyTest() {
+    manager_.add_profile("openai", "main", [key = key_] { return Result<std::string>(*key); });
+  }
+  ProfileState state() const { return manager_.snapshot().at(0); }
+  // A state that knows nothing but the key it belongs to.
+  ProfileState clean_state_of(const std::string& key) const {
+    ProfileState clean;
+    clean.provider = "openai";
+    clean.profile = "main";
+    clean.key_fingerprint = secret_fingerprint(*store_->fingerprint_salt(), key);
+    return clean;
+  }
+
+  std::shared_ptr<FakeClock> clock_ = std::make_shared<FakeClock>();
+  std::shared_ptr<AuthStateStore> store_ = make_memory_auth_store();
+  std::shared_ptr<std::string> key_ = std::make_shared<std::string>("sk-old-key-00000001");
+  AuthProfileManager manager_{store_, CooldownPolicy{}, clock_};
+};
+
+TEST_F(ChangingKeyTest, StateIsKeptWithAnHmacOfTheKeyUnderTheStoresSalt) {
+  auto lease = manager_.acquire("openai", kModelA);
+  ASSERT_TRUE(lease.ok());
+  manager_.report(*lease, kModelA, Status());
+  ProfileState expected = clean_state_of("sk-old-key-00000001");
+  expected.last_used = clock_->now();
+  expected.last_good = clock_->now();
+  EXPECT_EQ(state(), expected);
+  // Keyed: another store (another salt) gives the same key another fingerprint.
+  EXPECT_NE(state().key_fingerprint,
+            secret_fingerprint(*make_memory_auth_store()->fingerprint_salt(), *key_));
+}
+
+TEST_F(ChangingKeyTest, ARejectedKeyStaysRejectedAndANewKeyStartsClean) {
+  auto lease = manager_.acquire("openai", kModelA);
+  ASSERT_TRUE(lease.ok());
+  manager_.report(*lease, kModelA,
+                  Status(StatusCode::kUnauthenticated, "Incorrect API key provided"));
+  clock_->advance(seconds(30));
+  auto rejected = manager_.acquire("openai", kModelA);
+  ASSERT_FALSE(rejected.ok());
+  EXPECT_EQ(rejected.error(),
+            Status(StatusCode::kUnauthenticated,
+                   "key rejected at 2020-01-01T00:00:00Z (profile 'main' of provider 'openai'): "
+                   "Incorrect API key provided"));
+
+  *key_ = "sk-new-key-00000002";
+  auto fresh = manager_.acquire("openai", kModelA);
+  ASSERT_TRUE(fresh.ok()) << fresh.error().to_string();
+  EXPECT_EQ(fresh->secret, "sk-new-key-00000002");
+  EXPECT_EQ(state(), clean_state_of("sk-new-key-00000002"));
+  EXPECT_EQ(**store_->load("openai", "main"), clean_state_of("sk-new-key-00000002"));
+}
+
+TEST_F(ChangingKeyTest, ANewKeyStartsTheScheduleOver) {
+  for (milliseconds cooldown : {milliseconds(minutes(1)), milliseconds(minutes(5))}) {
+    auto lease = manager_.acquire("openai", kModelA);
+    ASSERT_TRUE(lease.ok());
+    manager_.report(*lease, kModelA, failure(StatusCode::kRateLimited));
+    clock_->advance(cooldown);
+  }
+  ASSERT_EQ(state().failure_count, 2);
+  *key_ = "sk-new-key-00000002";
+  auto lease = manager_.acquire("openai", kModelA);
+  ASSERT_TRUE(lease.ok());
+  EXPECT_EQ(state(), clean_state_of("sk-new-key-00000002"));
+  manager_.report(*lease, kModelA, failure(StatusCode::kRateLimited));
+  EXPECT_EQ(state().failure_count, 1);
+  EXPECT_EQ(state().model_cooldowns.at(std::string(kModelA)), clock_->now() + minutes(1));
+  // A late report made with the old key (a call in flight when the key changed) is recorded
+  // against the old key; the next acquire, made with the new key, forgets it again.
+  manager_.report(AuthLease{"openai", "main", "sk-old-key-00000001"}, kModelB, Status());
+  EXPECT_EQ(state().key_fingerprint, clean_state_of("sk-old-key-00000001").key_fingerprint);
+  auto again = manager_.acquire("openai", kModelB);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(state(), clean_state_of("sk-new-key-00000002"));
+}
+
+TEST(AuthProfileManagerRotation, ManagersSharingAStoreTakeTurns) {
+  auto store = make_memory_auth_store();
+  std::vector<std::string> used;
+  for (int run = 0; run < 4; ++run) {
+    AuthProfileManager manager(store);
+    for (const char* name : {"k1", "k2", "k3"}) {
+      manager.add_profile("openai", name, [] { return Result<std::string>("sk-x"); });
+    }
+    auto lease = manager.acquire("openai", "m");
+    ASSERT_TRUE(lease.ok());
+    used.push_back(lease->profile);
+  }
+  EXPECT_EQ(used, (std::vector<std::string>{"k1", "k2", "k3", "k1"}));
+}
+
+// A memory store that fails every operation, naming it, while `failing` is set.
+class SwitchableStore final : public AuthStateStore {
+ public:
+  Result<std::optional<ProfileState>> load(std::string_view provider,
+                                           std::string_view profile) override {
+    if (failing) return broken("load");
+    return inner_->load(provider, profile);
+  }
+  Result<std::vector<ProfileState>> load_provider(std::string_view provider) override {
+    if (failing) return broken("load_provider");
+    return inner_->load_provider(provider);
+  }
+  Result<std::vector<ProfileState>> load_all() override {
+    if (failing) return broken("load_all");
+    return inner_->load_all();
+  }
+  Status save(const ProfileState& state) override {
+    if (failing) return broken("save");
+    return inner_->save(state);
+  }
+  Result<ProfileState> update(std::string_view provider, std::string_view profile,
+                              const std::function<void(ProfileState&)>& mutate) override {
+    if (failing) return broken("update");
+    return inner_->update(provider, profile, mutate);
+  }
+  Status reset(std::string_view provider, std::string_view profile) override {
+    if (failing) return broken("reset");
+    return inner_->reset(provider, profile);
+  }
+  Result<std::string> update_cursor(std::string_view provider,
+                                    const std::function<void(std::string&)>& advance) override {
+    if (failing) return broken("update_cursor");
+    return inner_->update_cursor(provider, advance);
+  }
+  Result<std::string> fingerprint_salt() override {
+    if (failing) return broken("fingerprint_salt");
+    return inner_->fingerprint_salt();
+  }
+
+  std::atomic<bool> failing{false};
+
+ private:
+  static Status broken(const std::string& what) {
+    return Status(StatusCode::kUnavailable, "disk full: " + what);
+  }
+  std::shared_ptr<AuthStateStore> inner_ = make_memory_auth_store();
+};
+
+TEST(AuthProfileManagerStoreErrors, TheLastOneIsRememberedForTheCaller) {
+  auto store = std::make_shared<SwitchableStore>();
+  auto clock = std::make_shared<FakeClock>();
+  AuthProfileManager manager(store, CooldownPolicy{}, clock);
+  manager.add_profile("openai", "a", [] { return Result<std::string>("sk-a"); });
+  manager.add_profile("openai", "b", [] { return Result<std::string>("sk-b"); });
+  ASSERT_TRUE(manager.acquire("openai", "m").ok());
+  EXPECT_EQ(manager.last_store_error(), Status());
+
+  store->failing = true;
+  manager.report(AuthLease{"openai", "a", "sk-a"}, "m", failure(StatusCode::kRateLimited));
+  EXPECT_EQ(manager.last_store_error(), Status(StatusCode::kUnavailable, "disk full: update"));
+  // The manager goes on in memory: a is cooling, so b is next.
+  auto lease = manager.acquire("openai", "m");
+  ASSERT_TRUE(lease.ok());
+  EXPECT_EQ(lease->profile, "b");
+  EXPECT_EQ(manager.last_store_error(),
+            Status(StatusCode::kUnavailable, "disk full: update_cursor"));
+  // Still there after the store recovers, so that a caller can warn once at the end.
+  store->failing = false;
+  ASSERT_TRUE(manager.acquire("openai", "m").ok());
+  EXPECT_EQ(manager.last_store_error(),
+            Status(StatusCode::kUnavailable, "disk full: update_cursor"));
+  store->failing = true;
+  EXPECT_EQ(manager.reset(), Status(StatusCode::kUnavailable, "disk full: reset"));
+  EXPECT_EQ(manager.last_store_error(), Status(StatusCode::kUnavailable, "disk full: reset"));
+}
+
 TEST(AuthProfileManagerSingle, OneDefaultProfile) {
   auto manager = AuthProfileManager::single("openai", [] { return Result<std::string>("sk-x"); });
   ASSERT_NE(manager, nullptr);
@@ -593,6 +831,105 @@ TEST_F(SqliteAuthProfileManagerTest, NoSecretIsEverWrittenToTheStore) {
   EXPECT_EQ(bytes.find(secret), std::string::npos);
   EXPECT_EQ(bytes.find("sk-SECRET"), std::string::npos);
   EXPECT_EQ(bytes.find("sk-other"), std::string::npos);
+}
+
+// The first 8-byte piece of `key` found in `text`, or "".
+std::string piece_of(const std::string& key, const std::string& text) {
+  for (size_t i = 0; i + 8 <= key.size(); ++i) {
+    if (text.find(key.substr(i, 8)) != std::string::npos) return key.substr(i, 8);
+  }
+  return "";
+}
+
+TEST_F(SqliteAuthProfileManagerTest, NoPieceOfAnEchoedKeyIsStoredWhereverItIsCut) {
+  // 100 characters; upper case, so no piece can turn up in a (lower-case hex) fingerprint.
+  std::mt19937 random(20261202);
+  const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_";
+  std::string key = "sk-proj-";
+  while (key.size() < 100) key += alphabet[random() % alphabet.size()];
+  ASSERT_EQ(key.size(), 100u);
+  AuthProfileManager m(open(), CooldownPolicy{}, clock_);
+  m.add_profile("openai", "main", [&] { return Result<std::string>(key); });
+  auto lease = m.acquire("openai", kModelA);
+  ASSERT_TRUE(lease.ok());
+  for (size_t cut = 0; cut <= key.size(); ++cut) {
+    m.report(*lease, kModelA,
+             Status(StatusCode::kUnauthenticated, "Incorrect API key: " + key.substr(0, cut)));
+    const ProfileState state = m.snapshot().at(0);
+    // A piece shorter than 8 bytes cannot identify the key and stays; a longer one does not.
+    const std::string shown = cut < 8 ? key.substr(0, cut) : "[redacted]";
+    EXPECT_EQ(state.last_error_message, "Incorrect API key: " + shown) << "cut " << cut;
+    EXPECT_EQ(state.disabled_reason, "unauthenticated: Incorrect API key: " + shown)
+        << "cut " << cut;
+    const std::string bytes =
+        read_bytes(path_) + read_bytes(path_ + "-wal") + read_bytes(path_ + "-shm");
+    ASSERT_NE(bytes.find("Incorrect API key: " + shown), std::string::npos) << "cut " << cut;
+    EXPECT_EQ(piece_of(key, bytes), "") << "cut " << cut;
+  }
+}
+
+TEST_F(SqliteAuthProfileManagerTest, SuccessiveProcessesTakeTurns) {
+  std::vector<std::string> used;
+  for (int run = 0; run < 4; ++run) {
+    auto m = manager(open());  // a new store and manager, as a new process would have
+    auto lease = m->acquire("openai", kModelA);
+    ASSERT_TRUE(lease.ok()) << lease.error().to_string();
+    m->report(*lease, kModelA, Status());
+    used.push_back(lease->profile);
+  }
+  EXPECT_EQ(used, (std::vector<std::string>{"k1", "k2", "k3", "k1"}));
+  // A cooling profile is skipped, and the turn after it goes on from the one handed out.
+  manager(open())->report(AuthLease{"openai", "k2", "sk-k2"}, kModelA,
+                          failure(StatusCode::kRateLimited));
+  EXPECT_EQ(next(*manager(open())), "k3");
+  EXPECT_EQ(next(*manager(open())), "k1");
+  EXPECT_EQ(next(*manager(open())), "k3");
+}
+
+TEST_F(SqliteAuthProfileManagerTest, ARejectedKeyFailsAsRejectedInTheNextRunUntilItChanges) {
+  auto key = std::make_shared<std::string>("sk-rejected-0000000001");
+  auto single = [&](const std::string& provider) {
+    auto m = std::make_unique<AuthProfileManager>(open(), CooldownPolicy{}, clock_);
+    m->add_profile(provider, "main", [key] { return Result<std::string>(*key); });
+    return m;
+  };
+  {
+    auto first = single("openai");
+    auto lease = first->acquire("openai", kModelA);
+    ASSERT_TRUE(lease.ok());
+    first->report(*lease, kModelA,
+                  Status(StatusCode::kUnauthenticated, "Incorrect API key provided: " + *key));
+    auto forbidden = single("anthropic");
+    auto other = forbidden->acquire("anthropic", "claude");
+    ASSERT_TRUE(other.ok());
+    forbidden->report(*other, "claude", Status(StatusCode::kPermissionDenied, "Forbidden"));
+  }
+  clock_->advance(seconds(10));
+  auto rejected = single("openai")->acquire("openai", kModelA);
+  ASSERT_FALSE(rejected.ok());
+  EXPECT_EQ(rejected.error(),
+            Status(StatusCode::kUnauthenticated,
+                   "key rejected at 2020-01-01T00:00:00Z (profile 'main' of provider 'openai'): "
+                   "Incorrect API key provided: [redacted]"));
+  EXPECT_EQ(rejected.error().retry_after(), std::nullopt);
+  auto forbidden = single("anthropic")->acquire("anthropic", "claude");
+  ASSERT_FALSE(forbidden.ok());
+  EXPECT_EQ(forbidden.error(),
+            Status(StatusCode::kPermissionDenied,
+                   "key rejected at 2020-01-01T00:00:00Z (profile 'main' of provider 'anthropic'): "
+                   "Forbidden"));
+
+  *key = "sk-replaced-0000000002";
+  auto fixed = single("openai");
+  auto lease = fixed->acquire("openai", kModelA);
+  ASSERT_TRUE(lease.ok()) << lease.error().to_string();
+  EXPECT_EQ(lease->secret, "sk-replaced-0000000002");
+  const ProfileState state = fixed->snapshot().at(0);
+  EXPECT_EQ(state.failure_count, 0);
+  EXPECT_EQ(state.disabled_until, std::nullopt);
+  EXPECT_EQ(state.disabled_reason, "");
+  EXPECT_EQ(state.last_error, "");
+  EXPECT_EQ(state.key_fingerprint, secret_fingerprint(*open()->fingerprint_salt(), *key));
 }
 
 }  // namespace

@@ -60,16 +60,28 @@ class CommittedChunkSource final : public ChunkSource {
 }  // namespace
 
 Task<Result<ChunkStream>> read_to_first_content(ChunkStream stream) {
+  // Read ahead once: a second level (a FailoverProvider over a provider that has already read
+  // ahead) would otherwise wrap the stream again and say "already started" twice.
+  if (stream.committed_) co_return std::move(stream);
   std::vector<ChatCompletionChunk> held;
+  ChunkStream committed;
   for (;;) {
     Result<std::optional<ChatCompletionChunk>> chunk = co_await stream.next();
     if (!chunk.ok()) co_return chunk.error();
-    if (!chunk->has_value()) co_return ChunkStream::from_chunks(std::move(held));
+    if (!chunk->has_value()) {
+      committed = ChunkStream::from_chunks(std::move(held));
+      break;
+    }
     const bool content = (*chunk)->has_content();
     held.push_back(std::move(**chunk));
-    if (content) break;
+    if (content) {
+      committed =
+          ChunkStream(std::make_unique<CommittedChunkSource>(std::move(held), std::move(stream)));
+      break;
+    }
   }
-  co_return ChunkStream(std::make_unique<CommittedChunkSource>(std::move(held), std::move(stream)));
+  committed.committed_ = true;
+  co_return std::move(committed);
 }
 
 ChunkStream::ChunkStream(std::unique_ptr<ChunkSource> source) : source_(std::move(source)) {}

@@ -142,6 +142,66 @@ TEST(ChunkStream, CancelEndsWithCancelled) {
   EXPECT_EQ(results[0].error().code(), StatusCode::kCancelled);
 }
 
+// Yields a role chunk, a text chunk, then fails; counts the calls.
+class StartsThenFailsSource : public ChunkSource {
+ public:
+  explicit StartsThenFailsSource(int* calls) : calls_(calls) {}
+  Task<Result<std::optional<ChatCompletionChunk>>> next() override {
+    ChatCompletionChunk chunk;
+    switch ((*calls_)++) {
+      case 0:
+        chunk.delta.role = Role::kAssistant;
+        co_return std::optional<ChatCompletionChunk>(chunk);
+      case 1:
+        chunk.delta.content = "a";
+        co_return std::optional<ChatCompletionChunk>(chunk);
+      default:
+        co_return Status(StatusCode::kUnavailable, "reset");
+    }
+  }
+  void cancel() override {}
+
+ private:
+  int* calls_;
+};
+
+TEST(ReadToFirstContent, ACommittedStreamIsReturnedUnchanged) {
+  int calls = 0;
+  ChunkStream stream(std::make_unique<StartsThenFailsSource>(&calls));
+  EXPECT_FALSE(stream.committed());
+  Result<ChunkStream> once = run(read_to_first_content(std::move(stream)));
+  ASSERT_TRUE(once.ok());
+  EXPECT_TRUE(once->committed());
+  EXPECT_EQ(calls, 2);
+  // A second level of read-ahead (a FailoverProvider over a provider) reads nothing more.
+  Result<ChunkStream> twice = run(read_to_first_content(std::move(*once)));
+  ASSERT_TRUE(twice.ok());
+  EXPECT_TRUE(twice->committed());
+  EXPECT_EQ(calls, 2);
+  auto results = run(drain(*twice, 3));
+  ASSERT_TRUE(results[0].ok() && results[0]->has_value());
+  EXPECT_EQ((*results[0])->delta.role, Role::kAssistant);
+  ASSERT_TRUE(results[1].ok() && results[1]->has_value());
+  EXPECT_EQ((*results[1])->delta.content, "a");
+  ASSERT_FALSE(results[2].ok());
+  EXPECT_EQ(results[2].error().code(), StatusCode::kUnavailable);
+  // Said once.
+  EXPECT_EQ(results[2].error().message(),
+            "the answer had already started, so no retry or failover: reset");
+}
+
+TEST(ReadToFirstContent, AnAnswerWithoutContentIsCommittedToo) {
+  ChatCompletionChunk role;
+  role.delta.role = Role::kAssistant;
+  Result<ChunkStream> read = run(read_to_first_content(ChunkStream::from_chunks({role})));
+  ASSERT_TRUE(read.ok());
+  EXPECT_TRUE(read->committed());
+  auto results = run(drain(*read, 2));
+  ASSERT_TRUE(results[0].ok() && results[0]->has_value());
+  ASSERT_TRUE(results[1].ok());
+  EXPECT_FALSE(results[1]->has_value());
+}
+
 TEST(ChatCompletionChunk, HasContent) {
   ChatCompletionChunk chunk;
   chunk.delta.role = Role::kAssistant;

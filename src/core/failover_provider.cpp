@@ -1,9 +1,11 @@
 #include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <optional>
 #include <utility>
 
 #include "aisopod/failover.hpp"
+#include "core/http_provider.hpp"
 
 namespace aisopod {
 namespace {
@@ -28,7 +30,7 @@ std::string describe(const Attempt& attempt) {
   if (!attempt.status.profile().empty()) out += " (profile " + attempt.status.profile() + ")";
   out += ": ";
   out += status_code_name(attempt.status.code());
-  if (attempt.status.http_status() != 0) {
+  if (attempt.status.shows_http_status()) {
     out += " (HTTP " + std::to_string(attempt.status.http_status()) + ")";
   }
   if (!attempt.status.message().empty()) {
@@ -39,23 +41,33 @@ std::string describe(const Attempt& attempt) {
 }
 
 // The error of a call that tried `total` candidates and gave up after `attempts`; the last
-// attempt decided the outcome and lends its code and context.
-Status final_error(const std::vector<Attempt>& attempts, std::size_t total) {
+// attempt decided the outcome and lends its code and context. `deadline_length` is set when
+// the call's deadline (that long after the call started) stopped it before the last candidate;
+// the code is then timeout.
+Status final_error(const std::vector<Attempt>& attempts, std::size_t total,
+                   std::optional<std::chrono::steady_clock::duration> deadline_length) {
   const Status& decider = attempts.back().status;
-  if (attempts.size() == 1) return decider;
+  // A single attempt speaks for itself, unless the deadline kept the others from being tried.
+  if (attempts.size() == 1 && !deadline_length) return decider;
   std::string message;
+  StatusCode code = decider.code();
   if (attempts.size() == total) {
     message = "all " + std::to_string(total) + " candidates failed: ";
   } else {
     message = "failover stopped after " + std::to_string(attempts.size()) + " of " +
-              std::to_string(total) + " candidates (" +
-              std::string(status_code_name(decider.code())) + " is not failover-eligible): ";
+              std::to_string(total) + " candidates (";
+    if (deadline_length) {
+      code = StatusCode::kTimeout;
+      message += "the call's deadline of " + deadline_length_text(*deadline_length) + " passed): ";
+    } else {
+      message += std::string(status_code_name(decider.code())) + " is not failover-eligible): ";
+    }
   }
   for (std::size_t i = 0; i < attempts.size(); ++i) {
     if (i > 0) message += "; ";
     message += describe(attempts[i]);
   }
-  Status out(decider.code(), std::move(message));
+  Status out(code, std::move(message));
   out.set_http_status(decider.http_status());
   out.set_provider(decider.provider());
   out.set_retry_after(decider.retry_after());
@@ -90,6 +102,8 @@ Task<Result<ChunkStream>> FailoverProvider::start_chat_completion(ChatCompletion
     co_return Status(StatusCode::kInvalidArgument,
                      "failover provider '" + id_ + "' has no candidates");
   }
+  const auto call_started = std::chrono::steady_clock::now();
+  std::optional<std::chrono::steady_clock::duration> stopped_by_deadline;
   std::vector<Attempt> attempts;
   for (std::size_t i = 0; i < candidates_.size(); ++i) {
     const FailoverCandidate& candidate = candidates_[i];
@@ -107,12 +121,17 @@ Task<Result<ChunkStream>> FailoverProvider::start_chat_completion(ChatCompletion
     }
     attempts.push_back(Attempt{candidate_name(candidate), error});
     if (last || !options_.eligible.contains(error.code())) break;
+    if (options.deadline && std::chrono::steady_clock::now() >= *options.deadline) {
+      // No time left for another candidate.
+      stopped_by_deadline = *options.deadline - call_started;
+      break;
+    }
     if (options_.observer) {
       options_.observer->on_failover(attempts.back().candidate, candidate_name(candidates_[i + 1]),
                                      error);
     }
   }
-  co_return final_error(attempts, candidates_.size());
+  co_return final_error(attempts, candidates_.size(), stopped_by_deadline);
 }
 
 Task<Result<std::vector<ModelInfo>>> FailoverProvider::list_models() {

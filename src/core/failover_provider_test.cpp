@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -47,10 +51,12 @@ Status error(StatusCode code, int http_status, std::string message) {
 }
 
 // What a scripted provider answers to one chat_completion call: an error before any chunk, or
-// a stream of chunks and errors (a stream ends at its first error or after its last item).
+// a stream of chunks and errors (a stream ends at its first error or after its last item),
+// after `delay`.
 struct Script {
   std::optional<Status> start_error;
   std::vector<Result<ChatCompletionChunk>> items;
+  std::chrono::milliseconds delay{0};
 };
 
 struct SourceLog {
@@ -80,7 +86,9 @@ class ScriptedSource final : public ChunkSource {
 };
 
 // A fake ModelProvider that plays one Script per call (the last one repeats) and records the
-// models it was asked for.
+// models it was asked for. Like a real provider, it returns its stream read ahead to the first
+// content chunk (read_to_first_content), so an error before any content comes back from
+// chat_completion itself.
 class ScriptedProvider final : public ModelProvider {
  public:
   ScriptedProvider(std::string id, std::vector<Script> scripts)
@@ -105,8 +113,13 @@ class ScriptedProvider final : public ModelProvider {
                                                   CallOptions /*options*/) override {
     requested_models.push_back(request.model);
     const Script& script = scripts_[std::min(calls_++, scripts_.size() - 1)];
+    if (script.delay.count() > 0) {
+      boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, script.delay);
+      co_await timer.async_wait(boost::asio::use_awaitable);
+    }
     if (script.start_error) co_return *script.start_error;
-    co_return ChunkStream(std::make_unique<ScriptedSource>(script.items, log));
+    co_return co_await read_to_first_content(
+        ChunkStream(std::make_unique<ScriptedSource>(script.items, log)));
   }
 
   Task<HealthStatus> health_check() override { co_return health; }
@@ -291,6 +304,56 @@ TEST_F(FailoverTest, ErrorAfterFirstContentChunkSurfacesWithoutFailover) {
             "the answer had already started, so no retry or failover: connection reset");
   EXPECT_EQ(anthropic->calls(), 0);
   EXPECT_TRUE(observer_->events.empty());
+}
+
+TEST_F(FailoverTest, AlreadyStartedIsSaidOnceWhenBothLevelsReadAhead) {
+  // The candidate's stream is committed (the provider read ahead); the failover's own read-ahead
+  // must leave it as it is, or a later error would carry the phrase twice.
+  auto openai = make(
+      "openai",
+      {{std::nullopt,
+        {role_chunk(), text_chunk("Hel"), error(StatusCode::kOverloaded, 200, "server busy")}}});
+  FailoverProvider failover("failover", {{openai, "gpt-4o"}});
+  Result<ChunkStream> started = run_task(failover.chat_completion(request_for("x")));
+  ASSERT_TRUE(started.ok()) << started.error().to_string();
+  EXPECT_TRUE(started->committed());
+  Drained answer = run_task(drain(std::move(*started)));
+  EXPECT_EQ(answer.chunks, (std::vector<ChatCompletionChunk>{role_chunk(), text_chunk("Hel")}));
+  EXPECT_EQ(answer.end.code(), StatusCode::kOverloaded);
+  EXPECT_EQ(answer.end.http_status(), 200);
+  EXPECT_EQ(answer.end.message(),
+            "the answer had already started, so no retry or failover: server busy");
+}
+
+TEST_F(FailoverTest, NoCandidateIsStartedOnceTheDeadlineHasPassed) {
+  Script slow_timeout{error(StatusCode::kTimeout, 0, "no response within 150 ms"), {}};
+  slow_timeout.delay = std::chrono::milliseconds(150);
+  auto openai = make("openai", {slow_timeout});
+  auto anthropic = make("anthropic", {{std::nullopt, good_answer_}});
+  auto gemini = make("gemini", {{std::nullopt, good_answer_}});
+  FailoverProvider failover("failover",
+                            {{openai, "gpt-4o"}, {anthropic, "claude-x"}, {gemini, "gemini-pro"}},
+                            options_with_observer());
+  CallOptions options;
+  options.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
+  Result<ChunkStream> started =
+      run_task(failover.chat_completion(request_for("x"), std::move(options)));
+  ASSERT_FALSE(started.ok());
+  EXPECT_EQ(started.error().code(), StatusCode::kTimeout);
+  EXPECT_EQ(started.error().message(),
+            "failover stopped after 1 of 3 candidates (the call's deadline of 100 ms passed): "
+            "openai/gpt-4o: timeout: no response within 150 ms");
+  EXPECT_EQ(anthropic->calls(), 0);
+  EXPECT_EQ(gemini->calls(), 0);
+  EXPECT_TRUE(observer_->events.empty());
+
+  // With time left, the same failure fails over as usual.
+  CallOptions roomy;
+  roomy.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  Result<ChunkStream> failed_over =
+      run_task(failover.chat_completion(request_for("x"), std::move(roomy)));
+  ASSERT_TRUE(failed_over.ok()) << failed_over.error().to_string();
+  EXPECT_EQ(anthropic->calls(), 1);
 }
 
 TEST_F(FailoverTest, EveryCandidateFailingListsEveryAttempt) {

@@ -1,39 +1,82 @@
 #include "core/http_provider.hpp"
 
+#include <boost/asio/cancellation_type.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <chrono>
+#include <optional>
 #include <random>
+#include <string>
 #include <utility>
+#include <vector>
+
+#include "aisopod/redact.hpp"
 
 namespace aisopod {
 namespace {
 
+using SteadyClock = std::chrono::steady_clock;
+
+// `status` with `message` in place of its message, every other field kept.
+Status with_message(const Status& status, std::string message) {
+  Status out(status.code(), std::move(message));
+  out.set_http_status(status.http_status());
+  out.set_provider(status.provider());
+  out.set_profile(status.profile());
+  out.set_retry_after(status.retry_after());
+  return out;
+}
+
+// `status` with every piece of `secrets` removed from its message.
+Status redacted(Status status, const std::vector<std::string>& secrets) {
+  if (secrets.empty() || status.ok()) return status;
+  std::string message = redact_secrets(status.message(), secrets);
+  if (message == status.message()) return status;
+  return with_message(status, std::move(message));
+}
+
+Status tagged(Status status, std::string_view provider_id) {
+  if (status.provider().empty()) status.set_provider(std::string(provider_id));
+  return status;
+}
+
+// A call's deadline, as a stream that it bounds needs to know it.
+struct CallDeadline {
+  SteadyClock::time_point at;
+  // From the start of the call to `at`, for messages.
+  SteadyClock::duration length;
+};
+
 class HttpChunkSource final : public ChunkSource {
  public:
+  // `deadline`: the call's, when the exchange's total timeout was set from it.
   HttpChunkSource(http::Response response, std::unique_ptr<ChunkDecoder> decoder,
-                  std::string provider_id)
+                  std::string provider_id, std::vector<std::string> secrets,
+                  std::optional<CallDeadline> deadline)
       : response_(std::move(response)),
         decoder_(std::move(decoder)),
-        provider_id_(std::move(provider_id)) {}
+        provider_id_(std::move(provider_id)),
+        secrets_(std::move(secrets)),
+        deadline_(deadline),
+        http_status_(response_.status()) {}
 
   Task<Result<std::optional<ChatCompletionChunk>>> next() override {
     for (;;) {
       Result<std::optional<ChatCompletionChunk>> decoded = decoder_->next();
       if (!decoded.ok()) {
         response_.cancel();
-        co_return tag(decoded.error());
+        co_return from_decoder(decoded.error());
       }
       if (decoded->has_value() || body_done_) co_return decoded;
       buffer_.clear();
       Result<std::size_t> got = co_await response_.read(buffer_);
-      if (!got.ok()) co_return tag(got.error());
+      if (!got.ok()) co_return from_transport(got.error());
       if (*got == 0) {
         body_done_ = true;
         Status finished = decoder_->finish();
-        if (!finished.ok()) co_return tag(std::move(finished));
+        if (!finished.ok()) co_return from_decoder(std::move(finished));
         continue;  // the decoder may still hold complete chunks
       }
       decoder_->feed(buffer_);
@@ -43,14 +86,29 @@ class HttpChunkSource final : public ChunkSource {
   void cancel() override { response_.cancel(); }
 
  private:
-  Status tag(Status status) const {
-    if (status.provider().empty()) status.set_provider(provider_id_);
-    return status;
+  // The provider said so in the stream, or its bytes broke the protocol: the answer came, with
+  // this HTTP status.
+  Status from_decoder(Status status) const {
+    if (status.http_status() == 0) status.set_http_status(http_status_);
+    return from_transport(std::move(status));
+  }
+  // Reset, timeout, cancelled: no HTTP status of its own.
+  Status from_transport(Status status) const {
+    if (status.code() == StatusCode::kTimeout && deadline_ && SteadyClock::now() >= deadline_->at) {
+      // The exchange's total deadline was the call's.
+      status =
+          with_message(status, "the call's deadline of " + deadline_length_text(deadline_->length) +
+                                   " passed during the answer");
+    }
+    return redacted(tagged(std::move(status), provider_id_), secrets_);
   }
 
   http::Response response_;
   std::unique_ptr<ChunkDecoder> decoder_;
   std::string provider_id_;
+  std::vector<std::string> secrets_;
+  std::optional<CallDeadline> deadline_;
+  int http_status_ = 0;
   std::string buffer_;
   bool body_done_ = false;
 };
@@ -59,9 +117,30 @@ class HttpChunkSource final : public ChunkSource {
 
 std::unique_ptr<ChunkSource> make_http_chunk_source(http::Response response,
                                                     std::unique_ptr<ChunkDecoder> decoder,
-                                                    std::string provider_id) {
+                                                    std::string provider_id,
+                                                    std::vector<std::string> secrets) {
   return std::make_unique<HttpChunkSource>(std::move(response), std::move(decoder),
-                                           std::move(provider_id));
+                                           std::move(provider_id), std::move(secrets),
+                                           std::nullopt);
+}
+
+std::string deadline_length_text(std::chrono::steady_clock::duration length) {
+  const long long ms =
+      std::max<long long>(0, std::chrono::round<std::chrono::milliseconds>(length).count());
+  if (ms < 995) return std::to_string((ms + 5) / 10 * 10) + " ms";
+  const long long tenths = (ms + 50) / 100;
+  std::string text = std::to_string(tenths / 10);
+  if (tenths % 10 != 0) text += "." + std::to_string(tenths % 10);
+  return text + " s";
+}
+
+http::Timeouts chat_timeouts(bool stream) {
+  http::Timeouts timeouts;
+  timeouts.connect = kChatConnectTimeout;
+  timeouts.first_byte = stream ? kChatStreamingHeadersTimeout : kChatNonStreamingHeadersTimeout;
+  timeouts.idle = kChatIdleTimeout;
+  timeouts.total = kChatTotalTimeout;
+  return timeouts;
 }
 
 void apply_call_options(const CallOptions& options, http::Timeouts& timeouts) {
@@ -72,36 +151,36 @@ void apply_call_options(const CallOptions& options, http::Timeouts& timeouts) {
 }
 
 Task<Result<http::Response>> send_checked(http::Request request, const ErrorMapper& map_error,
-                                          std::string_view provider_id) {
+                                          std::string_view provider_id,
+                                          std::vector<std::string> secrets) {
   Result<http::Response> response = co_await http::send(std::move(request));
-  if (!response.ok()) {
-    Status status = response.error();
-    if (status.provider().empty()) status.set_provider(std::string(provider_id));
-    co_return status;
-  }
+  if (!response.ok()) co_return redacted(tagged(response.error(), provider_id), secrets);
   const int code = response->status();
   if (code >= 200 && code < 300) co_return response;
   constexpr std::size_t kErrorBodyLimit = 1024 * 1024;
   Result<std::string> body = co_await response->read_all(kErrorBodyLimit);
-  Status status = map_error(code, response->headers(), body.ok() ? *body : std::string_view());
+  std::string text;
+  if (body.ok()) {
+    // Before the mapper cuts the body to a length: a cut through a key would leave a prefix
+    // that no longer matches the whole key.
+    text = secrets.empty() ? std::move(*body) : redact_secrets(*body, secrets);
+  }
+  Status status = map_error(code, response->headers(), text);
   if (status.ok()) {
     status = Status(StatusCode::kInternal, "error mapper accepted HTTP " + std::to_string(code));
   }
   if (status.http_status() == 0) status.set_http_status(code);
-  if (status.provider().empty()) status.set_provider(std::string(provider_id));
-  co_return status;
+  co_return redacted(tagged(std::move(status), provider_id), secrets);
 }
 
 Task<Result<std::string>> fetch_body(http::Request request, const ErrorMapper& map_error,
-                                     std::string_view provider_id, std::size_t limit) {
-  AISOPOD_CO_ASSIGN_OR_RETURN(http::Response response,
-                              co_await send_checked(std::move(request), map_error, provider_id));
+                                     std::string_view provider_id, std::vector<std::string> secrets,
+                                     std::size_t limit) {
+  AISOPOD_CO_ASSIGN_OR_RETURN(
+      http::Response response,
+      co_await send_checked(std::move(request), map_error, provider_id, secrets));
   Result<std::string> body = co_await response.read_all(limit);
-  if (!body.ok()) {
-    Status status = body.error();
-    if (status.provider().empty()) status.set_provider(std::string(provider_id));
-    co_return status;
-  }
+  if (!body.ok()) co_return redacted(tagged(body.error(), provider_id), secrets);
   co_return body;
 }
 
@@ -153,10 +232,14 @@ Result<std::optional<AuthLease>> lease_for(AuthProfileManager* auth, std::string
 
 namespace {
 
-Task<void> sleep_for(std::chrono::milliseconds delay) {
+// Waits `delay`; false when the awaiting coroutine was cancelled meanwhile (its cancellation
+// slot also ends the wait early).
+Task<bool> sleep_for(std::chrono::milliseconds delay) {
   boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, delay);
-  boost::system::error_code ignored;
-  co_await timer.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ignored));
+  boost::system::error_code ec;
+  co_await timer.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+  const boost::asio::cancellation_state state = co_await boost::asio::this_coro::cancellation_state;
+  co_return state.cancelled() == boost::asio::cancellation_type::none;
 }
 
 // Exponential backoff as the official SDKs do it: 0.5 s x 2^n, capped at 8 s, times a jitter
@@ -168,35 +251,59 @@ std::chrono::milliseconds backoff_delay(int retry) {
   return std::chrono::milliseconds(static_cast<long long>(base * jitter(random)));
 }
 
+// The error of a call whose deadline (`length` after its start) passed after `attempts`
+// attempts; `last` is the last attempt's error when the deadline was not what ended it.
+Status deadline_passed(SteadyClock::duration length, int attempts,
+                       const std::optional<Status>& last) {
+  std::string message = "the call's deadline of " + deadline_length_text(length) + " passed ";
+  if (attempts == 0) {
+    message += "before the first attempt";
+  } else {
+    message += "after " + std::to_string(attempts) + (attempts == 1 ? " attempt" : " attempts");
+  }
+  if (last) {
+    message += "; the last one failed with ";
+    message += status_code_name(last->code());
+    if (last->shows_http_status()) {
+      message += " (HTTP " + std::to_string(last->http_status()) + ")";
+    }
+    if (!last->message().empty()) message += ": " + last->message();
+  }
+  return Status(StatusCode::kTimeout, std::move(message));
+}
+
 // One attempt: send with the lease's secret and read ahead to the first content chunk.
-Task<Result<ChunkStream>> attempt_chat(const ChatCall& call, const AuthLease* lease) {
+// `deadline`: the call's, when it set timeouts.total.
+Task<Result<ChunkStream>> attempt_chat(const ChatCall& call, const AuthLease* lease,
+                                       http::Timeouts timeouts,
+                                       std::optional<CallDeadline> deadline) {
+  std::vector<std::string> secrets;
+  if (lease != nullptr && !lease->secret.empty()) secrets.push_back(lease->secret);
   http::Request request = call.request;
+  request.timeouts = timeouts;
   if (call.authorize) call.authorize(request, lease ? std::string_view(lease->secret) : "");
   Result<http::Response> sent =
-      co_await send_checked(std::move(request), call.map_error, call.provider_id);
+      co_await send_checked(std::move(request), call.map_error, call.provider_id, secrets);
   if (!sent.ok()) {
     Status status = sent.error();
     if (call.map_send_error && status.http_status() == 0) status = call.map_send_error(status);
-    co_return status;
+    co_return redacted(tagged(std::move(status), call.provider_id), secrets);
   }
   http::Response response = std::move(*sent);
   if (!call.stream) {
     Result<std::string> body = co_await response.read_all();
-    if (!body.ok()) {
-      Status status = body.error();
-      if (status.provider().empty()) status.set_provider(call.provider_id);
-      co_return status;
-    }
+    if (!body.ok()) co_return redacted(tagged(body.error(), call.provider_id), secrets);
     Result<std::vector<ChatCompletionChunk>> chunks = call.decode_body(*body);
     if (!chunks.ok()) {
+      // The provider answered, with bytes that say "error" or break the protocol.
       Status status = chunks.error();
-      if (status.provider().empty()) status.set_provider(call.provider_id);
-      co_return status;
+      if (status.http_status() == 0) status.set_http_status(response.status());
+      co_return redacted(tagged(std::move(status), call.provider_id), secrets);
     }
-    co_return ChunkStream::from_chunks(std::move(*chunks));
+    co_return co_await read_to_first_content(ChunkStream::from_chunks(std::move(*chunks)));
   }
-  ChunkStream stream(
-      make_http_chunk_source(std::move(response), call.make_decoder(), call.provider_id));
+  ChunkStream stream(std::make_unique<HttpChunkSource>(
+      std::move(response), call.make_decoder(), call.provider_id, std::move(secrets), deadline));
   co_return co_await read_to_first_content(std::move(stream));
 }
 
@@ -204,6 +311,15 @@ Task<Result<ChunkStream>> attempt_chat(const ChatCall& call, const AuthLease* le
 
 Task<Result<ChunkStream>> run_chat_call(ChatCall call, AuthProfileManager* auth,
                                         const CallOptions& options) {
+  const SteadyClock::time_point started = SteadyClock::now();
+  const std::optional<SteadyClock::time_point> deadline = options.deadline;
+  const auto deadline_has_passed = [&deadline] {
+    return deadline.has_value() && SteadyClock::now() >= *deadline;
+  };
+  http::Timeouts timeouts = chat_timeouts(call.stream);
+  if (call.attempt_timeout) timeouts.total = *call.attempt_timeout;
+  apply_call_options(options, timeouts);
+
   const bool with_profiles = auth != nullptr && auth->has_profiles(call.provider_id);
   Observer* observer = options.observer.get();
   std::vector<std::string> tried;  // profiles that failed with a credential error
@@ -212,18 +328,26 @@ Task<Result<ChunkStream>> run_chat_call(ChatCall call, AuthProfileManager* auth,
   int backoffs = 0;
   bool waited_for_cooldown = false;
   for (int attempt = 1;; ++attempt) {
+    if (deadline_has_passed()) {
+      co_return tagged(deadline_passed(*deadline - started, attempt - 1, last_error),
+                       call.provider_id);
+    }
     std::optional<AuthLease> lease;
     if (with_profiles) {
       Result<AuthLease> acquired =
           auth->acquire(call.provider_id, call.model, options.session_key, tried);
       if (!acquired.ok()) {
-        Status status = acquired.error();
-        if (status.provider().empty()) status.set_provider(call.provider_id);
+        Status status = tagged(acquired.error(), call.provider_id);
         const auto wait = status.retry_after();
         if (status.code() == StatusCode::kRateLimited && wait && !waited_for_cooldown &&
-            *wait <= options.max_cooldown_wait) {
+            *wait <= options.max_cooldown_wait &&
+            (!deadline || SteadyClock::now() + *wait < *deadline)) {
           waited_for_cooldown = true;
-          co_await sleep_for(*wait);
+          if (!co_await sleep_for(*wait)) {
+            co_return tagged(Status(StatusCode::kCancelled,
+                                    "cancelled while waiting for an auth profile's cooldown"),
+                             call.provider_id);
+          }
           --attempt;
           continue;
         }
@@ -236,22 +360,44 @@ Task<Result<ChunkStream>> run_chat_call(ChatCall call, AuthProfileManager* auth,
       }
       previous_profile = lease->profile;
     }
+    http::Timeouts attempt_timeouts = timeouts;
+    std::optional<CallDeadline> bounding;
+    if (deadline) {
+      // At least 1 ms: zero would mean "no limit".
+      const auto left =
+          std::max(std::chrono::milliseconds(1),
+                   std::chrono::ceil<std::chrono::milliseconds>(*deadline - SteadyClock::now()));
+      if (attempt_timeouts.total.count() <= 0 || left < attempt_timeouts.total) {
+        attempt_timeouts.total = left;
+        bounding = CallDeadline{*deadline, *deadline - started};
+      }
+    }
     const AttemptInfo info{call.provider_id, call.model, lease ? lease->profile : "", attempt};
     if (observer) observer->on_attempt_started(info);
-    Result<ChunkStream> result = co_await attempt_chat(call, lease ? &*lease : nullptr);
+    const AuthLease* leased = lease ? &*lease : nullptr;
+    Result<ChunkStream> result = co_await attempt_chat(call, leased, attempt_timeouts, bounding);
     if (result.ok()) {
       if (lease) auth->report(*lease, call.model, Status());
       if (observer) observer->on_attempt_succeeded(info);
       co_return result;
     }
     Status error = result.error();
+    const bool out_of_time = deadline_has_passed();
+    // A timeout once the deadline has passed is the deadline's doing (it set the total).
+    const bool cut_by_deadline = out_of_time && error.code() == StatusCode::kTimeout;
+    if (cut_by_deadline) {
+      error = tagged(deadline_passed(*deadline - started, attempt, std::nullopt), call.provider_id);
+    }
     if (lease) {
       error.set_profile(lease->profile);
       auth->report(*lease, call.model, error);
     }
     if (observer) observer->on_attempt_failed(info, error);
     last_error = error;
-    if (error.code() == StatusCode::kCancelled) co_return error;
+    if (error.code() == StatusCode::kCancelled || cut_by_deadline) co_return error;
+    if (out_of_time) {
+      co_return tagged(deadline_passed(*deadline - started, attempt, last_error), call.provider_id);
+    }
     if (lease && rotates_credentials(error.code())) {
       tried.push_back(lease->profile);
       continue;
@@ -265,8 +411,14 @@ Task<Result<ChunkStream>> run_chat_call(ChatCall call, AuthProfileManager* auth,
       if (*server > options.max_retry_after) co_return error;
       delay = *server;
     }
+    // No retry could start before the deadline: leave the time to the caller (the next
+    // failover candidate) rather than sleep through it.
+    if (deadline && SteadyClock::now() + delay >= *deadline) co_return error;
     ++backoffs;
-    co_await sleep_for(delay);
+    if (!co_await sleep_for(delay)) {
+      co_return tagged(Status(StatusCode::kCancelled, "cancelled while waiting to retry"),
+                       call.provider_id);
+    }
   }
 }
 

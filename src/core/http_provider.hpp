@@ -3,10 +3,13 @@
 // only their pure translators; the transport and its error handling are written once here.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "aisopod/auth.hpp"
 #include "aisopod/provider.hpp"
@@ -49,22 +52,54 @@ using ErrorMapper =
     std::function<Status(int http_status, const http::Headers& headers, std::string_view body)>;
 
 // A ChunkSource that reads a streaming response body into a decoder. Errors from the transport
-// and from the decoder carry `provider_id`.
+// and from the decoder carry `provider_id`; errors from the decoder (an error the provider sent
+// in the stream, or bytes that break the protocol) also carry the response's HTTP status, so a
+// caller can tell "the provider answered with an error" (http_status != 0) from "the network
+// failed" (read errors: reset, timeout; http_status 0). Every error message has `secrets`
+// (the credential of the request) redacted with redact_secrets().
 std::unique_ptr<ChunkSource> make_http_chunk_source(http::Response response,
                                                     std::unique_ptr<ChunkDecoder> decoder,
-                                                    std::string provider_id);
+                                                    std::string provider_id,
+                                                    std::vector<std::string> secrets);
+
+// The default deadlines of one chat attempt (one HTTP exchange), kept in one place:
+//   connect 10 s; response headers 60 s when streaming (a server that accepts and never answers
+//   must not hold a streaming call for minutes) and 10 min when not (the headers of a
+//   non-streaming answer only come with the whole answer); idle between body bytes 5 min, so a
+//   reasoning model that thinks for minutes after the headers before its first token is not cut
+//   off; total: none.
+// A provider's `timeout` option sets the total (ChatCall::attempt_timeout); CallOptions
+// override any of them per call, and CallOptions::deadline bounds the whole call.
+inline constexpr std::chrono::milliseconds kChatConnectTimeout{10'000};
+inline constexpr std::chrono::milliseconds kChatStreamingHeadersTimeout{60'000};
+inline constexpr std::chrono::milliseconds kChatNonStreamingHeadersTimeout{600'000};
+inline constexpr std::chrono::milliseconds kChatIdleTimeout{300'000};
+inline constexpr std::chrono::milliseconds kChatTotalTimeout{0};  // none
+
+// The defaults above as http::Timeouts for a streaming (`stream`) or non-streaming request.
+http::Timeouts chat_timeouts(bool stream);
+
+// A call deadline's length as error messages write it, rounded for reading (a call measures
+// it a moment after its caller set it): "800 ms" (to 10 ms) below one second, else "3 s",
+// "2.5 s" (to 0.1 s).
+std::string deadline_length_text(std::chrono::steady_clock::duration length);
 
 // Copies the per-call deadlines that are set onto `timeouts`.
 void apply_call_options(const CallOptions& options, http::Timeouts& timeouts);
 
 // Sends `request`; a status outside 200..299 has its body read (at most 1 MiB) and mapped by
-// `map_error`. Transport errors carry `provider_id` and name the host, never headers.
+// `map_error`. Transport errors carry `provider_id` and name the host, never headers. `secrets`
+// (the credentials in the request, may be empty) are redacted from the error body before
+// `map_error` sees it (so a cut to a length cannot leave a piece of a key) and from every
+// returned message.
 Task<Result<http::Response>> send_checked(http::Request request, const ErrorMapper& map_error,
-                                          std::string_view provider_id);
+                                          std::string_view provider_id,
+                                          std::vector<std::string> secrets);
 
 // Sends `request`, expects a success status, and returns the whole body (at most `limit`).
+// Errors as send_checked(), with `secrets` redacted the same way.
 Task<Result<std::string>> fetch_body(http::Request request, const ErrorMapper& map_error,
-                                     std::string_view provider_id,
+                                     std::string_view provider_id, std::vector<std::string> secrets,
                                      std::size_t limit = 64 * 1024 * 1024);
 
 // Runs a health probe: `probe` should perform one cheap authenticated request. Healthy on
@@ -97,9 +132,12 @@ std::shared_ptr<AuthProfileManager> auth_for_secret(std::string_view provider_id
 struct ChatCall {
   std::string provider_id;
   std::string model;
-  // The encoded request, without credentials; copied for each attempt.
+  // The encoded request, without credentials; copied for each attempt. Its timeouts are
+  // replaced: chat_timeouts(stream), then attempt_timeout, then the call's options.
   http::Request request;
   bool stream = true;
+  // The provider's per-attempt total deadline (its `timeout` option); unset or zero: none.
+  std::optional<std::chrono::milliseconds> attempt_timeout;
   // Adds the credential to a finished request (last step before sending). `secret` may be
   // empty: then nothing is added.
   std::function<void(http::Request& request, std::string_view secret)> authorize;
@@ -122,8 +160,26 @@ void add_bearer_token(http::Request& request, std::string_view token);
 // content chunk. A credential-rotating error is reported and the next profile is tried;
 // overloaded, unavailable and timeout back off (Retry-After honoured) up to
 // options.max_retries times; everything before the first content chunk. Reports every outcome
-// to `auth` and every event to options.observer. Returns the committed stream or the last
-// error.
+// to `auth` and every event to options.observer. Returns the committed stream
+// (ChunkStream::committed()) or the last error. Every error message has the lease's secret
+// redacted (redact_secrets()).
+//
+// Deadline: with options.deadline set, each attempt's total timeout is at most the time left
+// (so the body of the committed stream is bounded by it too), and no backoff or cooldown wait
+// is started that would end at or past it (the last error is returned at once instead, leaving
+// the time to the caller, e.g. a FailoverProvider's next candidate). Once it has passed, the
+// call ends with kTimeout and the message "the call's deadline of <length> passed after <n>
+// attempt(s)" (or "... passed before the first attempt"), followed by "; the last one failed
+// with <code> (HTTP <status>): <message>" when the last attempt failed otherwise than by the
+// deadline. <length> is the time from the start of this call to the deadline ("3 s", "2.5 s",
+// "800 ms"): for a FailoverProvider's later candidate, what was left of it. When the deadline
+// cuts the body of the committed stream, its error is "the call's deadline of <length> passed
+// during the answer" (after the "answer had already started" prefix).
+//
+// Cancellation: the awaiting coroutine's cancellation slot (terminal cancellation) ends the
+// call with kCancelled, also while it waits to retry ("cancelled while waiting to retry") or
+// for a cooldown ("cancelled while waiting for an auth profile's cooldown"); no attempt is
+// started after that.
 Task<Result<ChunkStream>> run_chat_call(ChatCall call, AuthProfileManager* auth,
                                         const CallOptions& options);
 

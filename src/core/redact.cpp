@@ -48,6 +48,9 @@ SecretMatcher::SecretMatcher(const std::vector<std::string>& secrets) {
   for (const std::string& secret : secrets) {
     if (secret.size() < 4) continue;
     longest_ = std::max(longest_, secret.size());
+    if (std::find(secrets_.begin(), secrets_.end(), secret) == secrets_.end()) {
+      secrets_.push_back(secret);
+    }
     if (secret.size() < kMinPiece) {
       if (std::find(short_secrets_.begin(), short_secrets_.end(), secret) == short_secrets_.end()) {
         short_secrets_.push_back(secret);
@@ -109,10 +112,23 @@ std::string SecretMatcher::redact(std::string_view text) const {
   return out;
 }
 
-std::size_t SecretMatcher::tail_window() const {
-  std::size_t window = grams_.empty() ? 0 : kMinPiece - 1;
-  for (const std::string& secret : short_secrets_) window = std::max(window, secret.size() - 1);
-  return window;
+std::size_t SecretMatcher::secret_prefix_at_end(std::string_view text) const {
+  std::size_t best = 0;
+  for (const std::string& secret : secrets_) {
+    // Candidates start where the secret's first byte occurs in the last size-1 bytes.
+    const std::size_t window = std::min(secret.size() - 1, text.size());
+    const std::size_t from = text.size() - window;
+    for (std::size_t at = text.find(secret.front(), from); at != std::string_view::npos;
+         at = text.find(secret.front(), at + 1)) {
+      const std::size_t length = text.size() - at;
+      if (length <= best) break;
+      if (text.substr(at) == std::string_view(secret).substr(0, length)) {
+        best = length;
+        break;
+      }
+    }
+  }
+  return best;
 }
 
 std::string redact_secrets(std::string_view text, const std::vector<std::string>& secrets) {
@@ -134,18 +150,11 @@ void StreamRedactor::write(std::string_view text, std::string& out) {
   }
   const std::size_t n = all.size();
   const Runs runs = matcher_->find(all);
-  std::size_t hold = n - std::min(n, matcher_->tail_window());
-  if (!runs.empty()) {
-    // A run that reaches into the last 7 bytes may go on in the next piece: hold it whole, so a
-    // key split across pieces becomes one redaction, unless that would hold back as many bytes
-    // as the longest key.
-    const auto& [begin, end] = runs.back();
-    const bool open = end + (SecretMatcher::kMinPiece - 1) >= n;
-    if (open && n - begin < matcher_->longest()) {
-      hold = std::min(hold, begin);
-    } else {
-      hold = std::max(hold, end);
-    }
+  // Only bytes that may begin a secret wait for the next piece, so ordinary text is shown at
+  // once; a secret split across pieces is whole in the next call and redacted there.
+  std::size_t hold = n - matcher_->secret_prefix_at_end(all);
+  for (const auto& [begin, end] : runs) {
+    if (begin < hold && hold < end) hold = begin;  // never cut through a redaction
   }
   append_redacted(all, hold, runs, out);
   std::string rest(all.substr(hold));

@@ -70,7 +70,7 @@ std::string Status::to_string() const {
     if (part.empty()) return;
     context += (context.empty() ? "" : ", ") + part;
   };
-  if (http_status_ != 0) add("HTTP " + std::to_string(http_status_));
+  if (shows_http_status()) add("HTTP " + std::to_string(http_status_));
   add(provider_);
   if (!profile_.empty()) add("profile " + profile_);
   if (!context.empty()) out += " (" + context + ")";

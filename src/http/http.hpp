@@ -36,7 +36,13 @@ using Headers = std::vector<Header>;
 std::optional<std::string_view> find_header(const Headers& headers, std::string_view name);
 
 // Deadlines for one exchange. A zero duration means "no limit". Each one that passes ends the
-// exchange with StatusCode::kTimeout and a message naming the deadline.
+// exchange with StatusCode::kTimeout and a message naming the deadline:
+//   connect: "connect deadline (N ms) passed: <curl's text> (host HOST)"
+//   first_byte: "no response from HOST within the first-byte deadline (N ms)"
+//   idle: "no data from HOST within the idle deadline (N ms)"
+//   total: "exchange with HOST exceeded the total deadline (N ms)"
+// The defaults below are for plain requests (model lists, health probes); chat calls use
+// aisopod::chat_timeouts() (core/http_provider.hpp), where the chat defaults are documented.
 struct Timeouts {
   // Resolving, TCP and TLS. (Zero leaves curl's built-in 300 s limit in place.)
   std::chrono::milliseconds connect{10'000};

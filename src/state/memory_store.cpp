@@ -1,15 +1,35 @@
-// The in-memory AuthStateStore: a map under a mutex.
+// The in-memory AuthStateStore: maps under a mutex.
 #include <map>
 #include <mutex>
+#include <random>
 #include <utility>
 
 #include "aisopod/auth.hpp"
+#include "state/fingerprint.hpp"
 
 namespace aisopod {
 namespace {
 
+// RAND_bytes, or, should OpenSSL have no entropy, std::random_device (the kernel's generator
+// too), since this store never fails.
+std::string make_salt() {
+  Result<std::string> salt = random_fingerprint_salt();
+  if (salt.ok()) return std::move(*salt);
+  std::random_device device;
+  std::string fallback;
+  while (fallback.size() < kFingerprintSaltBytes) {
+    const unsigned value = device();
+    for (int i = 0; i < 4 && fallback.size() < kFingerprintSaltBytes; ++i) {
+      fallback += static_cast<char>((value >> (8 * i)) & 0xff);
+    }
+  }
+  return fallback;
+}
+
 class MemoryAuthStore final : public AuthStateStore {
  public:
+  MemoryAuthStore() : salt_(make_salt()) {}
+
   Result<std::optional<ProfileState>> load(std::string_view provider,
                                            std::string_view profile) override {
     std::lock_guard lock(mutex_);
@@ -68,8 +88,23 @@ class MemoryAuthStore final : public AuthStateStore {
                          (profile.empty() || it->first.second == profile);
       it = match ? states_.erase(it) : std::next(it);
     }
+    if (profile.empty()) {
+      for (auto it = cursors_.begin(); it != cursors_.end();) {
+        it = provider.empty() || it->first == provider ? cursors_.erase(it) : std::next(it);
+      }
+    }
     return Status();
   }
+
+  Result<std::string> update_cursor(std::string_view provider,
+                                    const std::function<void(std::string&)>& advance) override {
+    std::lock_guard lock(mutex_);
+    std::string& cursor = cursors_[std::string(provider)];
+    advance(cursor);
+    return cursor;
+  }
+
+  Result<std::string> fingerprint_salt() override { return salt_; }
 
  private:
   using Key = std::pair<std::string, std::string>;
@@ -77,8 +112,10 @@ class MemoryAuthStore final : public AuthStateStore {
     return {std::string(provider), std::string(profile)};
   }
 
-  std::mutex mutex_;
+  const std::string salt_;
+  std::mutex mutex_;  // guards the maps
   std::map<Key, ProfileState> states_;
+  std::map<std::string, std::string, std::less<>> cursors_;  // provider -> last profile
 };
 
 }  // namespace

@@ -2,6 +2,8 @@
 // store; sqlite_store_test.cpp instantiates it for SQLite.
 #include <gtest/gtest.h>
 
+#include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -33,6 +35,7 @@ ProfileState full_state(std::string provider, std::string profile) {
   state.model_cooldowns = {{"gpt-4o", at_ms(1'600'000'060'000)},
                            {"gpt-4o-mini", at_ms(1'600'000'120'000)},
                            {"", at_ms(1'600'000'010'000)}};
+  state.key_fingerprint = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
   return state;
 }
 
@@ -171,6 +174,63 @@ TEST_P(AuthStateStoreConformance, ConcurrentUpdatesAreNotLost) {
   EXPECT_EQ((*store_->load("openai", "main"))->failure_count, kThreads * kPerThread);
 }
 
+// Runs update_cursor and returns the cursor `advance` was given, or "<error>".
+std::string cursor_seen(AuthStateStore& store, std::string_view provider,
+                        std::optional<std::string> set_to = std::nullopt) {
+  std::string seen = "<not called>";
+  auto saved = store.update_cursor(provider, [&](std::string& cursor) {
+    seen = cursor;
+    if (set_to) cursor = *set_to;
+  });
+  if (!saved.ok()) return "<error> " + saved.error().to_string();
+  EXPECT_EQ(*saved, set_to.value_or(seen));
+  return seen;
+}
+
+TEST_P(AuthStateStoreConformance, CursorIsKeptPerProviderUntilEveryProfileIsReset) {
+  EXPECT_EQ(cursor_seen(*store_, "openai", "k2"), "");
+  EXPECT_EQ(cursor_seen(*store_, "openai"), "k2");
+  EXPECT_EQ(cursor_seen(*store_, "anthropic", "main"), "");
+  EXPECT_EQ(cursor_seen(*store_, "openai", "k3"), "k2");
+  // Forgetting one profile's state keeps the providers' cursors...
+  ASSERT_TRUE(store_->reset("", "k3").ok());
+  EXPECT_EQ(cursor_seen(*store_, "openai"), "k3");
+  // ...forgetting every profile of one provider forgets its cursor only...
+  ASSERT_TRUE(store_->reset("openai", "").ok());
+  EXPECT_EQ(cursor_seen(*store_, "openai"), "");
+  EXPECT_EQ(cursor_seen(*store_, "anthropic"), "main");
+  // ...and forgetting everything forgets every cursor.
+  ASSERT_TRUE(store_->reset("", "").ok());
+  EXPECT_EQ(cursor_seen(*store_, "anthropic"), "");
+}
+
+TEST_P(AuthStateStoreConformance, ConcurrentCursorUpdatesAreNotLost) {
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 50;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kPerThread; ++i) {
+        auto r = store_->update_cursor("openai", [](std::string& cursor) {
+          cursor = std::to_string(cursor.empty() ? 1 : std::stoi(cursor) + 1);
+        });
+        EXPECT_TRUE(r.ok());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(cursor_seen(*store_, "openai"), std::to_string(kThreads * kPerThread));
+}
+
+TEST_P(AuthStateStoreConformance, FingerprintSaltIsThirtyTwoBytesThatStay) {
+  auto salt = store_->fingerprint_salt();
+  ASSERT_TRUE(salt.ok()) << salt.error().to_string();
+  EXPECT_EQ(salt->size(), 32u);
+  EXPECT_NE(*salt, std::string(32, '\0'));
+  ASSERT_TRUE(store_->reset("", "").ok());
+  EXPECT_EQ(*store_->fingerprint_salt(), *salt);
+}
+
 INSTANTIATE_TEST_SUITE_P(Memory, AuthStateStoreConformance,
                          ::testing::Values(StoreKind{
                              "memory", [](const ScratchDir&) { return make_memory_auth_store(); }}),
@@ -182,6 +242,9 @@ TEST(MemoryAuthStore, EachStoreHasItsOwnState) {
   ASSERT_TRUE(a->save(named("openai", "main", 7)).ok());
   EXPECT_EQ((*a->load("openai", "main"))->failure_count, 7);
   EXPECT_FALSE(b->load("openai", "main")->has_value());
+  EXPECT_NE(*a->fingerprint_salt(), *b->fingerprint_salt());
+  ASSERT_TRUE(a->update_cursor("openai", [](std::string& c) { c = "k2"; }).ok());
+  EXPECT_EQ(*b->update_cursor("openai", [](std::string&) {}), "");
 }
 
 TEST(ProfileStateReadyAt, LatestOfDisablementAndModelAndWildcardCooldowns) {

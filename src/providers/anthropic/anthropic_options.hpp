@@ -2,6 +2,8 @@
 // copy and to share between threads.
 #pragma once
 
+#include <chrono>
+#include <optional>
 #include <string>
 
 namespace aisopod::anthropic {
@@ -15,6 +17,10 @@ struct AnthropicOptions {
   // The id this provider is configured under ("anthropic", ...): named in error messages and
   // set on every Status the translators and the provider return.
   std::string provider_id = "anthropic";
+  // Each chat attempt's total deadline (the configuration's `timeout`): one HTTP exchange from
+  // sending to the end of its body, streamed or not. Unset or zero: none. The other deadlines
+  // are the defaults of chat_timeouts() (core/http_provider.hpp); CallOptions override them all.
+  std::optional<std::chrono::milliseconds> timeout;
   // Sent as anthropic-version on every request.
   std::string anthropic_version = "2023-06-01";
   // Sent as anthropic-beta when not empty (comma-separated beta names, e.g.

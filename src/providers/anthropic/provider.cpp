@@ -1,6 +1,8 @@
 #include "providers/anthropic/provider.hpp"
 
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "providers/anthropic/error_mapper.hpp"
 #include "providers/anthropic/models_decoder.hpp"
@@ -42,10 +44,11 @@ class AnthropicProvider final : public ModelProvider {
     std::vector<ModelInfo> models;
     std::string after_id;
     for (int page_number = 0; page_number < kMaxModelPages; ++page_number) {
+      std::vector<std::string> secrets;
       AISOPOD_CO_ASSIGN_OR_RETURN(http::Request request,
-                                  models_request(kModelsPageLimit, after_id));
-      AISOPOD_CO_ASSIGN_OR_RETURN(std::string body,
-                                  co_await fetch_body(std::move(request), map_error_, id()));
+                                  models_request(kModelsPageLimit, after_id, secrets));
+      AISOPOD_CO_ASSIGN_OR_RETURN(
+          std::string body, co_await fetch_body(std::move(request), map_error_, id(), secrets));
       AISOPOD_CO_ASSIGN_OR_RETURN(ModelsPage page, decode_models_page(body, options_.provider_id));
       for (ModelInfo& model : page.models) models.push_back(std::move(model));
       // A page that says has_more without a new cursor would repeat itself: stop there.
@@ -58,13 +61,13 @@ class AnthropicProvider final : public ModelProvider {
   Task<Result<ChunkStream>> start_chat_completion(ChatCompletionRequest request,
                                                   CallOptions options) override {
     AISOPOD_CO_ASSIGN_OR_RETURN(http::Request http_request, encode_chat_request(request, options_));
-    apply_call_options(options, http_request.timeouts);
     DecodeOptions decode = decode_options_for(request);
     ChatCall call;
     call.provider_id = options_.provider_id;
     call.model = request.model;
     call.request = std::move(http_request);
     call.stream = request.stream;
+    call.attempt_timeout = options_.timeout;
     call.authorize = [kind = options_.auth](http::Request& r, std::string_view secret) {
       add_credential(kind, r, secret);
     };
@@ -80,19 +83,25 @@ class AnthropicProvider final : public ModelProvider {
 
   Task<HealthStatus> health_check() override {
     co_return co_await run_health_probe([this]() -> Task<Status> {
-      AISOPOD_CO_ASSIGN_OR_RETURN(http::Request request, models_request(1, {}));
-      Result<std::string> body = co_await fetch_body(std::move(request), map_error_, id());
+      std::vector<std::string> secrets;
+      AISOPOD_CO_ASSIGN_OR_RETURN(http::Request request, models_request(1, {}, secrets));
+      Result<std::string> body = co_await fetch_body(std::move(request), map_error_, id(), secrets);
       co_return body.status();
     });
   }
 
  private:
-  Result<http::Request> models_request(int limit, std::string_view after_id) const {
+  // GET /v1/models with the credential; `secrets` receives it, to be redacted from errors.
+  Result<http::Request> models_request(int limit, std::string_view after_id,
+                                       std::vector<std::string>& secrets) const {
     AISOPOD_ASSIGN_OR_RETURN(http::Request request,
                              encode_models_request(options_, limit, after_id));
     AISOPOD_ASSIGN_OR_RETURN(std::optional<AuthLease> lease,
                              lease_for(auth_.get(), options_.provider_id));
-    if (lease) add_credential(options_.auth, request, lease->secret);
+    if (lease) {
+      add_credential(options_.auth, request, lease->secret);
+      if (!lease->secret.empty()) secrets.push_back(lease->secret);
+    }
     return request;
   }
 

@@ -171,6 +171,8 @@ TEST(AnthropicProvider, ErrorEventAfterTextDeliversChunksThenTheError) {
             "anything I can help you with?");
   EXPECT_EQ(out.end.code(), StatusCode::kOverloaded) << out.end.to_string();
   EXPECT_EQ(out.end.provider(), "anthropic");
+  // The provider answered (HTTP 200) and said "error": not a network failure.
+  EXPECT_EQ(out.end.http_status(), 200);
   EXPECT_FALSE(out.completion.usage.has_value());
 }
 

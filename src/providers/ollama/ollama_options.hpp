@@ -2,6 +2,8 @@
 // and to share between threads.
 #pragma once
 
+#include <chrono>
+#include <optional>
 #include <string>
 
 namespace aisopod::ollama {
@@ -17,6 +19,10 @@ struct OllamaOptions {
   // The id this provider is configured under ("ollama", or a user-chosen one): named in error
   // messages and set on every Status the translators return.
   std::string provider_id = "ollama";
+  // Each chat attempt's total deadline (the configuration's `timeout`): one HTTP exchange from
+  // sending to the end of its body, streamed or not. Unset or zero: none. The other deadlines
+  // are the defaults of chat_timeouts() (core/http_provider.hpp); CallOptions override them all.
+  std::optional<std::chrono::milliseconds> timeout;
   // Sent as "keep_alive" with every chat request when not empty: how long the server keeps the
   // model loaded after the request. A number of seconds ("-1" forever, "0", "300", "1.5") is
   // sent as a JSON number, anything else as a Go duration string ("5m", "1h"). The config layer

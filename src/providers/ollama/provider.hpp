@@ -67,13 +67,14 @@ class OllamaProvider final : public ModelProvider {
   const OllamaOptions& options() const { return options_; }
 
  private:
-  // send_checked() with the "is it running?" mapping of transport errors.
-  Task<Result<http::Response>> send(http::Request request) const;
+  // send_checked() with the "is it running?" mapping of transport errors; `secrets` (the
+  // credential in `request`) are redacted from error messages.
+  Task<Result<http::Response>> send(http::Request request, std::vector<std::string> secrets) const;
   // send() and the whole body.
-  Task<Result<std::string>> fetch(http::Request request) const;
-  // Adds the bearer token, the last step before sending.
+  Task<Result<std::string>> fetch(http::Request request, std::vector<std::string> secrets) const;
   Task<Result<PullStream>> start_pull(std::string name, CallOptions options);
-  Status authorize(http::Request& request) const;
+  // Adds the bearer token, the last step before sending, and appends it to `secrets`.
+  Status authorize(http::Request& request, std::vector<std::string>& secrets) const;
 
   OllamaOptions options_;
   std::shared_ptr<AuthProfileManager> auth_;

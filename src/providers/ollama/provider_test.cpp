@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <boost/json.hpp>
 
 #include "aisopod/accumulator.hpp"
@@ -167,7 +168,34 @@ TEST(OllamaProvider, MidStreamErrorLineEndsTheStreamWithAnError) {
             "the answer had already started, so no retry or failover: an error was encountered "
             "while running the model: unexpected EOF");
   EXPECT_EQ(out.end.provider(), "ollama");
+  // The server answered (HTTP 200) and said "error": not a network failure.
+  EXPECT_EQ(out.end.http_status(), 200);
   EXPECT_FALSE(out.completion.usage.has_value());
+}
+
+TEST(OllamaProvider, AMalformedLineEchoingTheTokenNeverLeaksAPieceOfIt) {
+  // A 100-byte token; the decoder quotes the first 80 bytes of a malformed line.
+  std::string token = "ollama-";
+  for (std::uint32_t state = 7; token.size() < 100;) {
+    state = state * 1103515245u + 12345u;
+    token += "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"[(state >> 16) % 62];
+  }
+  std::atomic<std::size_t> offset{0};
+  FakeUpstream upstream([&](const RecordedRequest&) {
+    return ndjson_response("{\"model\":\"" + std::string(offset.load(), 'x') + token + "\n");
+  });
+  auto provider = provider_for(upstream.base_url(), token);
+  for (std::size_t at = 0; at <= 80; ++at) {
+    offset = at;
+    Outcome out = run_task(collect(provider, hello_request()));
+    ASSERT_EQ(upstream.requests().size(), at + 1);
+    EXPECT_EQ(out.start.code(), StatusCode::kProtocolError) << at;
+    EXPECT_EQ(out.start.http_status(), 200) << at;
+    for (std::size_t i = 0; i + 8 <= token.size(); ++i) {
+      EXPECT_EQ(out.start.message().find(token.substr(i, 8)), std::string::npos)
+          << "token at " << at << ": " << out.start.message();
+    }
+  }
 }
 
 TEST(OllamaProvider, ResetMidStreamIsNotMistakenForANotRunningServer) {

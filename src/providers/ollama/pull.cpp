@@ -173,7 +173,8 @@ class PullStream::Impl {
   Task<Result<std::optional<PullProgress>>> read_next() {
     for (;;) {
       Result<std::optional<PullProgress>> decoded = decoder_.next();
-      if (!decoded.ok() || decoded->has_value() || body_done_) co_return decoded;
+      if (!decoded.ok()) co_return answered(decoded.error());
+      if (decoded->has_value() || body_done_) co_return decoded;
       buffer_.clear();
       Result<std::size_t> got = co_await response_.read(buffer_);
       if (!got.ok()) {
@@ -186,11 +187,19 @@ class PullStream::Impl {
         Status finished = decoder_.finish();
         // Reports decoded by finish() come before its error (if any) only when it is ok;
         // an error after a partial last line is reported at once.
-        if (!finished.ok()) co_return finished;
+        if (!finished.ok()) co_return answered(std::move(finished));
         continue;
       }
       decoder_.feed(buffer_);
     }
+  }
+
+  // An error the server wrote into the stream (a digest mismatch, a missing model) or a
+  // broken stream is the server's answer, not a network failure: it carries the response's
+  // HTTP status, so callers can tell the two apart.
+  Status answered(Status status) const {
+    if (status.http_status() == 0) status.set_http_status(response_.status());
+    return status;
   }
 
   http::Response response_;

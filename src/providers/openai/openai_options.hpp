@@ -2,6 +2,8 @@
 // and to share between threads.
 #pragma once
 
+#include <chrono>
+#include <optional>
 #include <string>
 
 namespace aisopod::openai {
@@ -19,6 +21,10 @@ struct OpenAIOptions {
   // The id this provider is configured under ("openai", "local", ...): named in error messages
   // and set on every Status the translators return.
   std::string provider_id = "openai";
+  // Each chat attempt's total deadline (the configuration's `timeout`): one HTTP exchange from
+  // sending to the end of its body, streamed or not. Unset or zero: none. The other deadlines
+  // are the defaults of chat_timeouts() (core/http_provider.hpp); CallOptions override them all.
+  std::optional<std::chrono::milliseconds> timeout;
 };
 
 }  // namespace aisopod::openai

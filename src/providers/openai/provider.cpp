@@ -1,6 +1,8 @@
 #include "providers/openai/provider.hpp"
 
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "providers/openai/error_mapper.hpp"
 #include "providers/openai/models_decoder.hpp"
@@ -23,21 +25,22 @@ class OpenAIProvider final : public ModelProvider {
   std::string_view id() const override { return options_.provider_id; }
 
   Task<Result<std::vector<ModelInfo>>> list_models() override {
-    AISOPOD_CO_ASSIGN_OR_RETURN(http::Request request, models_request());
+    std::vector<std::string> secrets;
+    AISOPOD_CO_ASSIGN_OR_RETURN(http::Request request, models_request(secrets));
     AISOPOD_CO_ASSIGN_OR_RETURN(std::string body,
-                                co_await fetch_body(std::move(request), map_error_, id()));
+                                co_await fetch_body(std::move(request), map_error_, id(), secrets));
     co_return decode_models(body, options_.provider_id);
   }
 
   Task<Result<ChunkStream>> start_chat_completion(ChatCompletionRequest request,
                                                   CallOptions options) override {
     AISOPOD_CO_ASSIGN_OR_RETURN(http::Request http_request, encode_chat_request(request, options_));
-    apply_call_options(options, http_request.timeouts);
     ChatCall call;
     call.provider_id = options_.provider_id;
     call.model = request.model;
     call.request = std::move(http_request);
     call.stream = request.stream;
+    call.attempt_timeout = options_.timeout;
     call.authorize = add_bearer_token;
     call.map_error = map_error_;
     call.make_decoder = [id = options_.provider_id] {
@@ -55,18 +58,23 @@ class OpenAIProvider final : public ModelProvider {
 
   Task<HealthStatus> health_check() override {
     co_return co_await run_health_probe([this]() -> Task<Status> {
-      AISOPOD_CO_ASSIGN_OR_RETURN(http::Request request, models_request());
-      Result<std::string> body = co_await fetch_body(std::move(request), map_error_, id());
+      std::vector<std::string> secrets;
+      AISOPOD_CO_ASSIGN_OR_RETURN(http::Request request, models_request(secrets));
+      Result<std::string> body = co_await fetch_body(std::move(request), map_error_, id(), secrets);
       co_return body.status();
     });
   }
 
  private:
-  Result<http::Request> models_request() const {
+  // GET /models with the credential; `secrets` receives it, to be redacted from errors.
+  Result<http::Request> models_request(std::vector<std::string>& secrets) const {
     AISOPOD_ASSIGN_OR_RETURN(http::Request request, encode_models_request(options_));
     AISOPOD_ASSIGN_OR_RETURN(std::optional<AuthLease> lease,
                              lease_for(auth_.get(), options_.provider_id));
-    if (lease) add_bearer_token(request, lease->secret);
+    if (lease) {
+      add_bearer_token(request, lease->secret);
+      if (!lease->secret.empty()) secrets.push_back(lease->secret);
+    }
     return request;
   }
 

@@ -177,6 +177,7 @@ TEST(OpenAIProvider, ResetMidStreamDeliversChunksThenUnavailable) {
               out.end.code() == StatusCode::kProtocolError)
       << out.end.to_string();
   EXPECT_EQ(out.end.provider(), "openai");
+  EXPECT_EQ(out.end.http_status(), 0);  // the network failed, not the provider
 }
 
 TEST(OpenAIProvider, StallTripsTheIdleTimeout) {
@@ -211,6 +212,109 @@ TEST(OpenAIProvider, StallBeforeAnyContentIsRetriedThenFails) {
   Outcome out = run_task(collect(provider_for(upstream), hello_request(), options));
   EXPECT_EQ(out.start.code(), StatusCode::kTimeout) << out.start.to_string();
   EXPECT_EQ(upstream.requests().size(), 2u);  // the first try and one retry
+}
+
+TEST(OpenAIProvider, ErrorEventMidStreamCarriesTheResponsesHttpStatus) {
+  const std::string wire = read_testdata("openai/openai-python/test_parse_nothing.sse");
+  // The role chunk and the first content chunk, then an error event in the 200 stream.
+  std::string body = wire.substr(0, wire.find("\n\n", wire.find("\n\n") + 2) + 2);
+  body +=
+      R"(data: {"error":{"message":"The server had an error while processing your request.","type":"server_error"}})"
+      "\n\n";
+  FakeUpstream upstream([&](const RecordedRequest&) { return ScriptedResponse::sse(body); });
+  Outcome out = run_task(collect(provider_for(upstream), hello_request()));
+  ASSERT_TRUE(out.start.ok()) << out.start.to_string();
+  EXPECT_EQ(out.completion.message.text(), "I'm");
+  EXPECT_EQ(out.end.code(), StatusCode::kUnavailable);
+  // The provider answered (HTTP 200) and said "error": not a network failure.
+  EXPECT_EQ(out.end.http_status(), 200);
+  EXPECT_EQ(out.end.message(),
+            "the answer had already started, so no retry or failover: The server had an error "
+            "while processing your request. (type: server_error)");
+  EXPECT_EQ(out.end.provider(), "openai");
+  EXPECT_EQ(upstream.requests().size(), 1u);
+}
+
+// A 100-byte key, and whether `text` holds any 8 consecutive bytes of it.
+// "sk-proj-" and 92 pseudo-random letters and digits.
+std::string make_long_key() {
+  const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  std::string key = "sk-proj-";
+  std::uint32_t state = 12345;
+  while (key.size() < 100) {
+    state = state * 1103515245u + 12345u;
+    key += alphabet[(state >> 16) % alphabet.size()];
+  }
+  return key;
+}
+const std::string kLongKey = make_long_key();
+std::string leaked_piece(const std::string& text) {
+  for (std::size_t i = 0; i + 8 <= kLongKey.size(); ++i) {
+    if (text.find(kLongKey.substr(i, 8)) != std::string::npos) return kLongKey.substr(i, 8);
+  }
+  return "";
+}
+
+TEST(OpenAIProvider, AnErrorBodyEchoingTheKeyNeverLeaksAPieceOfIt) {
+  ASSERT_EQ(kLongKey.size(), 100u);
+  // The message is cut at 500 bytes: put the key so that the cut falls before it, through it
+  // at every byte, and after it.
+  std::atomic<std::size_t> offset{0};
+  FakeUpstream upstream([&](const RecordedRequest&) {
+    const std::string message = std::string(offset.load(), 'x') + kLongKey + " is not valid";
+    return ScriptedResponse::with_body(
+        401, "application/json",
+        R"({"error":{"message":")" + message +
+            R"(","type":"invalid_request_error","code":"invalid_api_key"}})");
+  });
+  OpenAIOptions options;
+  options.base_url = upstream.base_url() + "/v1";
+  // A fresh provider (and credential state) for each request: a 401 disables the key.
+  const auto fresh_provider = [&options] {
+    return make_provider(options, []() -> Result<std::string> { return kLongKey; });
+  };
+  std::size_t sent = 0;
+  for (std::size_t at = 390; at <= 520; ++at) {
+    offset = at;
+    Outcome out = run_task(collect(fresh_provider(), hello_request()));
+    EXPECT_EQ(upstream.requests().size(), ++sent);
+    EXPECT_EQ(out.start.code(), StatusCode::kUnauthenticated) << at;
+    EXPECT_EQ(out.start.http_status(), 401) << at;
+    EXPECT_EQ(leaked_piece(out.start.message()), "")
+        << "key at " << at << ": " << out.start.message();
+  }
+  // The models list and the health probe send the same key.
+  offset = 450;
+  Result<std::vector<ModelInfo>> models = run_task(fresh_provider()->list_models());
+  ASSERT_FALSE(models.ok());
+  EXPECT_EQ(models.error().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(leaked_piece(models.error().message()), "") << models.error().message();
+  HealthStatus health = run_task(fresh_provider()->health_check());
+  EXPECT_EQ(health.state, HealthStatus::State::kDegraded);
+  EXPECT_EQ(leaked_piece(health.message), "") << health.message;
+  EXPECT_EQ(upstream.requests().size(), sent + 2);
+}
+
+TEST(OpenAIProvider, AMalformedChunkEchoingTheKeyNeverLeaksAPieceOfIt) {
+  // The decoder quotes the first 80 bytes of a malformed chunk.
+  std::atomic<std::size_t> offset{0};
+  FakeUpstream upstream([&](const RecordedRequest&) {
+    return ScriptedResponse::sse("data: {\"id\":\"" + std::string(offset.load(), 'x') + kLongKey +
+                                 "\n\n");
+  });
+  OpenAIOptions options;
+  options.base_url = upstream.base_url() + "/v1";
+  auto provider = make_provider(options, []() -> Result<std::string> { return kLongKey; });
+  std::size_t sent = 0;
+  for (std::size_t at = 0; at <= 80; ++at) {
+    offset = at;
+    Outcome out = run_task(collect(provider, hello_request()));
+    EXPECT_EQ(upstream.requests().size(), ++sent);
+    EXPECT_EQ(out.start.code(), StatusCode::kProtocolError) << at;
+    EXPECT_EQ(out.start.http_status(), 200) << at;
+    EXPECT_EQ(leaked_piece(out.start.message()), "")
+        << "key at " << at << ": " << out.start.message();
+  }
 }
 
 TEST(OpenAIProvider, ListsModels) {
