@@ -1,4 +1,5 @@
 #include "aisopod/client.hpp"
+#include "aisopod/runtime.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -25,6 +26,17 @@ Task<void> store_result(Task<T> task, std::optional<T>& out) {
 class Client::Impl {
  public:
   explicit Impl(std::shared_ptr<ProviderRegistry> registry) : registry_(std::move(registry)) {}
+  explicit Impl(std::shared_ptr<Runtime> runtime)
+      : runtime_(std::move(runtime)),
+        // Aliasing constructor: the runtime owns the registry.
+        registry_(runtime_, &runtime_->registry()) {}
+
+  // The provider that serves `spec` (with its fallbacks when there is a runtime) and the model.
+  Result<Runtime::ChatTarget> target(std::string_view spec) const {
+    if (runtime_) return runtime_->chat_target(spec);
+    AISOPOD_ASSIGN_OR_RETURN(ResolvedModel resolved, registry_->resolve(spec));
+    return Runtime::ChatTarget{std::move(resolved.provider), std::move(resolved.model)};
+  }
 
   // Runs `task` on the private io_context until it completes. Other work (the transfer of an
   // open stream) keeps going while it runs and pauses between calls.
@@ -50,7 +62,8 @@ class Client::Impl {
     return std::move(*out);
   }
 
-  std::shared_ptr<ProviderRegistry> registry_;
+  std::shared_ptr<Runtime> runtime_;
+  std::shared_ptr<const ProviderRegistry> registry_;
   asio::io_context io_;
 };
 
@@ -69,13 +82,14 @@ class Client::Stream::Impl {
 };
 
 Result<Client> Client::create(ClientOptions options) {
-  Result<Config> config = load_config(options.config_path, process_env());
-  if (!config.ok()) return config.error();
-  auto registry = std::make_shared<ProviderRegistry>();
-  AISOPOD_TRY_STATUS(register_builtin_providers(*registry, *config));
-  return Client(std::move(registry));
+  RuntimeOptions runtime_options;
+  runtime_options.config_path = std::move(options.config_path);
+  AISOPOD_ASSIGN_OR_RETURN(std::shared_ptr<Runtime> runtime, Runtime::load(runtime_options));
+  return Client(std::move(runtime));
 }
 
+Client::Client(std::shared_ptr<Runtime> runtime)
+    : impl_(std::make_unique<Impl>(std::move(runtime))) {}
 Client::Client(std::shared_ptr<ProviderRegistry> registry)
     : impl_(std::make_unique<Impl>(std::move(registry))) {}
 Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -84,10 +98,10 @@ Client& Client::operator=(Client&&) noexcept = default;
 Client::~Client() = default;
 
 Client::Stream Client::stream(ChatCompletionRequest request) {
-  Result<ResolvedModel> resolved = impl_->registry_->resolve(request.model);
-  if (!resolved.ok()) return Stream(std::make_unique<Stream::Impl>(*impl_, resolved.error()));
-  request.model = resolved->model;
-  std::shared_ptr<ModelProvider> provider = resolved->provider;
+  Result<Runtime::ChatTarget> target = impl_->target(request.model);
+  if (!target.ok()) return Stream(std::make_unique<Stream::Impl>(*impl_, target.error()));
+  request.model = target->model;
+  std::shared_ptr<ModelProvider> provider = target->provider;
   Result<ChunkStream> started = impl_->run(provider->chat_completion(std::move(request), {}));
   if (!started.ok()) return Stream(std::make_unique<Stream::Impl>(*impl_, started.error()));
   return Stream(std::make_unique<Stream::Impl>(*impl_, std::move(*started)));

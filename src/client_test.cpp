@@ -9,6 +9,7 @@
 
 #include "aisopod/builtin.hpp"
 #include "aisopod/registry.hpp"
+#include "aisopod/runtime.hpp"
 #include "testing/fake_upstream.hpp"
 #include "testing/run_task.hpp"
 #include "testing/testdata.hpp"
@@ -136,6 +137,103 @@ TEST(RegisterBuiltinProviders, TheTimeoutOptionIsEachAttemptsTotalDeadline) {
     EXPECT_LT(elapsed, std::chrono::seconds(5)) << type;  // two attempts and a backoff: ~1.1 s
   }
   EXPECT_EQ(silent.requests().size(), 6u);  // two attempts per provider
+}
+
+TEST(Client, FailsOverAlongTheConfiguredFallbacksAsTheCommandDoes) {
+  const std::string wire = read_testdata("openai/openai-python/test_parse_nothing.sse");
+  FakeUpstream failing([](const RecordedRequest&) {
+    return ScriptedResponse::with_body(401, "application/json",
+                                       R"({"error":{"message":"Incorrect API key"}})");
+  });
+  FakeUpstream healthy([&](const RecordedRequest&) { return ScriptedResponse::sse(wire); });
+  Config config;
+  for (const auto& [id, upstream] :
+       {std::pair<std::string, FakeUpstream*>{"openai", &failing}, {"backup", &healthy}}) {
+    ProviderConfig provider;
+    provider.id = id;
+    provider.type = "openai";
+    provider.base_url = upstream->base_url() + "/v1";
+    AuthProfileConfig profile;
+    profile.name = "main";
+    profile.api_key = "sk-client-" + id;
+    provider.profiles.push_back(profile);
+    config.providers.push_back(provider);
+  }
+  config.models.aliases["smart"] = "openai/gpt-4o";
+  config.models.fallbacks["openai/gpt-4o"] = {"backup/llama"};
+  config.auth.state = "memory";
+  Result<std::shared_ptr<Runtime>> runtime = Runtime::create(config);
+  ASSERT_TRUE(runtime.ok()) << runtime.error().to_string();
+  Client client(*runtime);
+  Result<ChatCompletion> done = client.complete(request_for("smart"));
+  ASSERT_TRUE(done.ok()) << done.error().to_string();
+  EXPECT_EQ(done->message.text().rfind("I'm unable to provide", 0), 0u) << done->message.text();
+  ASSERT_EQ(failing.requests().size(), 1u);
+  ASSERT_EQ(healthy.requests().size(), 1u);
+  EXPECT_NE(healthy.requests()[0].body.find("\"model\":\"llama\""), std::string::npos);
+  // The rejected key is cooling down in the runtime's auth manager.
+  const std::vector<ProfileState> states = (*runtime)->auth()->snapshot();
+  ASSERT_EQ(states.size(), 2u);
+  EXPECT_EQ(states[0].last_error, "unauthenticated");
+}
+
+TEST(Runtime, ProviderNotCompiledInOrUnknownIsExplained) {
+  Config config;
+  config.auth.state = "memory";
+  ProviderConfig weird;
+  weird.id = "mystery";
+  weird.type = "carrier-pigeon";
+  config.providers.push_back(weird);
+  Result<std::shared_ptr<Runtime>> runtime = Runtime::create(config);
+  ASSERT_TRUE(runtime.ok()) << runtime.error().to_string();
+  Result<std::shared_ptr<ModelProvider>> found = (*runtime)->provider("mystery");
+  ASSERT_FALSE(found.ok());
+  EXPECT_EQ(found.error().message(),
+            "provider 'mystery' (type carrier-pigeon) is not available in this build of aisopod");
+  Result<Runtime::ChatTarget> chat = (*runtime)->chat_target("nosuch/model");
+  ASSERT_FALSE(chat.ok());
+  EXPECT_EQ(chat.error().message(), "no provider 'nosuch' is configured (none are)");
+}
+
+TEST(Runtime, OverrideAppliesToTheProviderOfTheModelSpecThroughAliases) {
+  FakeUpstream upstream([](const RecordedRequest&) {
+    return ScriptedResponse::with_body(
+        200, "application/json",
+        R"({"object":"list","data":[{"id":"llama","object":"model","created":1,"owned_by":"me"}]})");
+  });
+  Config config;
+  config.auth.state = "memory";
+  config.models.aliases["mine"] = "local/llama";
+  RuntimeOptions options;
+  options.override = ProviderOverride{"mine", true, upstream.base_url() + "/v1/", ""};
+  Result<std::shared_ptr<Runtime>> runtime = Runtime::create(config, options);
+  ASSERT_TRUE(runtime.ok()) << runtime.error().to_string();
+  const ProviderConfig* local = (*runtime)->config().find_provider("local");
+  ASSERT_NE(local, nullptr);
+  EXPECT_EQ(local->type, "openai");
+  EXPECT_EQ(local->base_url, upstream.base_url() + "/v1");
+  Result<std::vector<ModelInfo>> models =
+      aisopod::testing::run_task((*(*runtime)->provider("local"))->list_models());
+  ASSERT_TRUE(models.ok()) << models.error().to_string();
+  ASSERT_EQ(models->size(), 1u);
+  EXPECT_EQ((*models)[0].id, "llama");
+}
+
+TEST(Runtime, PullingIsInThePublicApiAndRefusedByProvidersThatCannot) {
+  Config config;
+  config.auth.state = "memory";
+  ProviderConfig openai;
+  openai.id = "openai";
+  openai.type = "openai";
+  openai.base_url = "http://127.0.0.1:9/v1";
+  config.providers.push_back(openai);
+  Result<std::shared_ptr<Runtime>> runtime = Runtime::create(config);
+  ASSERT_TRUE(runtime.ok());
+  std::shared_ptr<ModelProvider> provider = *(*runtime)->provider("openai");
+  Result<PullStream> pulled = aisopod::testing::run_task(provider->pull_model("qwen3:8b"));
+  ASSERT_FALSE(pulled.ok());
+  EXPECT_EQ(pulled.error().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(pulled.error().message(), "provider 'openai' cannot pull models (Ollama can)");
 }
 
 }  // namespace

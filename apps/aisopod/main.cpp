@@ -38,14 +38,12 @@
 #include "aisopod/provider.hpp"
 #include "aisopod/redact.hpp"
 #include "aisopod/registry.hpp"
+#include "aisopod/runtime.hpp"
 #include "aisopod/usage.hpp"
 #include "exit_codes.hpp"
 #include "output.hpp"
-#include "request_inputs.hpp"
-#if defined(AISOPOD_CLI_HAVE_PULL)
-#include "providers/ollama/provider.hpp"
 #include "pull_command.hpp"
-#endif
+#include "request_inputs.hpp"
 
 namespace aisopod::cli {
 namespace {
@@ -186,142 +184,22 @@ class ChatObserver final : public Observer {
   std::optional<AttemptInfo> answered_;
 };
 
-// Everything a command needs: the loaded configuration, the providers, and the secrets to keep
-// out of every line printed.
+// Everything a command needs: the runtime (configuration, providers, auth profiles) and the
+// secrets to keep out of every line printed.
 struct Session {
-  Config config;
-  std::shared_ptr<AuthProfileManager> auth;
-  ProviderRegistry registry;
-  std::vector<std::string> skipped_providers;
-  std::shared_ptr<const SecretMatcher> secrets = std::make_shared<SecretMatcher>();
+  std::shared_ptr<Runtime> runtime;
+  const std::shared_ptr<const SecretMatcher>& secrets() const { return runtime->secrets(); }
+  AuthProfileManager& auth() const { return *runtime->auth(); }
 };
 
 void print_error(const Session* session, const std::string& message) {
-  const std::string text = session ? session->secrets->redact(message) : message;
+  const std::string text = session ? session->secrets()->redact(message) : message;
   std::cerr << "aisopod: error: " << escape_control(text) << std::endl;
 }
 
 int fail(const Session* session, const Status& status) {
   print_error(session, status.to_string());
   return exit_code_for(status);
-}
-
-// Every secret the configuration can produce, so that output can be scrubbed even if an
-// upstream echoes a key back.
-std::vector<std::string> collect_secrets(const Config& config) {
-  std::vector<std::string> secrets;
-  for (const ProviderConfig& provider : config.providers) {
-    for (const AuthProfileConfig& profile : provider.profiles) {
-      Result<std::string> secret = profile.resolve_secret();
-      if (secret.ok() && !secret->empty()) secrets.push_back(*secret);
-    }
-  }
-  return secrets;
-}
-
-// The provider id that --base-url / --api-key-env apply to: the provider part of a chat model
-// spec (after alias expansion), or the provider named by models / health / pull.
-Result<std::string> override_target(const Config& config, std::string spec, bool is_model_spec) {
-  if (!is_model_spec) {
-    if (spec.empty()) {
-      return Status(StatusCode::kInvalidArgument,
-                    "--base-url and --api-key-env need a provider id (\"aisopod models local "
-                    "--base-url URL\")");
-    }
-    return spec;
-  }
-  if (spec.empty()) spec = config.models.default_model;
-  if (auto alias = config.models.aliases.find(spec); alias != config.models.aliases.end()) {
-    spec = alias->second;
-  }
-  const auto slash = spec.find('/');
-  if (slash == std::string::npos || slash == 0) {
-    return Status(StatusCode::kInvalidArgument,
-                  "--base-url and --api-key-env need -m provider/model");
-  }
-  return spec.substr(0, slash);
-}
-
-void apply_overrides(Config& config, const std::string& id, const ProviderOverrides& overrides) {
-  ProviderConfig* target = nullptr;
-  for (ProviderConfig& provider : config.providers) {
-    if (provider.id == id) target = &provider;
-  }
-  if (!target) {
-    ProviderConfig added;
-    added.id = id;
-    const std::vector<std::string> builtin = {"openai", "anthropic", "gemini", "bedrock", "ollama"};
-    const bool known = std::find(builtin.begin(), builtin.end(), id) != builtin.end();
-    // An unknown id with a base URL is taken for an OpenAI-compatible server.
-    added.type = known ? id : "openai";
-    config.providers.push_back(std::move(added));
-    target = &config.providers.back();
-  }
-  if (!overrides.base_url.empty()) {
-    std::string url = overrides.base_url;
-    while (!url.empty() && url.back() == '/') url.pop_back();
-    target->base_url = url;
-  }
-  if (!overrides.api_key_env.empty()) {
-    AuthProfileConfig profile;
-    profile.name = "cli";
-    profile.api_key_env = overrides.api_key_env;
-    profile.source = "--api-key-env " + overrides.api_key_env;
-    target->profiles.assign(1, std::move(profile));
-  }
-}
-
-// Why opening a session failed, and the exit code that says so.
-struct OpenFailure {
-  Status status;
-  int exit_code = kExitUsage;
-};
-
-// Loads the configuration, applies `overrides` to the provider `target` names (a model spec
-// when `target_is_model`, else a provider id), and builds the auth manager and the providers.
-std::variant<std::unique_ptr<Session>, OpenFailure> open_session(
-    const GlobalOptions& global, const std::string& target, bool target_is_model,
-    const ProviderOverrides& overrides, bool recreate_corrupt_store = false) {
-  auto session = std::make_unique<Session>();
-  std::optional<std::string> path;
-  if (!global.config_path.empty()) path = global.config_path;
-  Result<Config> config = load_config(path, process_env());
-  if (!config.ok()) return OpenFailure{config.error()};
-  session->config = std::move(*config);
-  if (!overrides.empty()) {
-    Result<std::string> id = override_target(session->config, target, target_is_model);
-    if (!id.ok()) return OpenFailure{id.error()};
-    apply_overrides(session->config, *id, overrides);
-  }
-  session->secrets = std::make_shared<SecretMatcher>(collect_secrets(session->config));
-  const AuthConfig& auth_config = session->config.auth;
-  if (recreate_corrupt_store && auth_config.state == "sqlite" && !auth_config.state_path.empty()) {
-    // `profiles reset` must work on a database that cannot be opened any more.
-    Status recreated = recreate_sqlite_auth_store(auth_config.state_path);
-    if (!recreated.ok()) return OpenFailure{recreated, kExitFailure};
-  }
-  Result<std::shared_ptr<AuthProfileManager>> auth = make_auth_manager(session->config);
-  if (!auth.ok()) return OpenFailure{auth.error(), kExitFailure};
-  session->auth = std::move(*auth);
-  Status registered = register_builtin_providers(session->registry, session->config,
-                                                 &session->skipped_providers, session->auth);
-  if (!registered.ok()) return OpenFailure{registered};
-  return session;
-}
-
-// Explains a resolution failure for a provider that is configured but not compiled in.
-Status explain_unresolved(const Session& session, Status status, std::string_view spec) {
-  const auto slash = spec.find('/');
-  const std::string id(spec.substr(0, slash));
-  for (const std::string& skipped : session.skipped_providers) {
-    if (skipped == id) {
-      const ProviderConfig* provider = session.config.find_provider(id);
-      return Status(StatusCode::kInvalidArgument,
-                    "provider '" + id + "' (type " + (provider ? provider->type : id) +
-                        ") is not available in this build of aisopod");
-    }
-  }
-  return status;
 }
 
 std::string read_all_stdin() {
@@ -396,27 +274,22 @@ Task<int> chat_command(Session& session, ChatOptions options, std::function<void
   request.reasoning.effort = options.reasoning_effort;
   request.cache_prompt = options.cache_prompt;
 
-  auto observer = std::make_shared<ChatObserver>(options.verbose, session.secrets);
+  auto observer = std::make_shared<ChatObserver>(options.verbose, session.secrets());
   // Cooldowns are decided by the auth manager, not by the retry loop: it reports them itself.
-  session.auth->set_observer(observer);
-  Result<ResolvedModel> resolved = session.registry.resolve(options.model);
-  if (!resolved.ok()) {
-    co_return fail(&session, explain_unresolved(session, resolved.error(), options.model));
-  }
-  // The chain of fallbacks configured for this model (just the model itself when none).
+  session.auth().set_observer(observer);
+  // The model with the chain of fallbacks configured for it (just the model when none).
   FailoverOptions failover_options;
   failover_options.observer = observer;
-  Result<std::shared_ptr<ModelProvider>> chain = make_failover_for(
-      session.registry, options.model.empty() ? session.config.models.default_model : options.model,
-      session.config.models.fallbacks, failover_options);
-  if (!chain.ok()) co_return fail(&session, chain.error());
-  request.model = resolved->model;
+  Result<Runtime::ChatTarget> target =
+      session.runtime->chat_target(options.model, std::move(failover_options));
+  if (!target.ok()) co_return fail(&session, target.error());
+  request.model = target->model;
   CallOptions call;
   call.observer = observer;
   if (options.timeout_seconds) {
     call.deadline = std::chrono::steady_clock::now() + to_millis(*options.timeout_seconds);
   }
-  std::shared_ptr<ModelProvider> provider = std::move(*chain);
+  std::shared_ptr<ModelProvider> provider = std::move(target->provider);
   Result<ChunkStream> started = co_await provider->chat_completion(std::move(request), call);
   if (!started.ok()) co_return fail(&session, started.error());
   ChunkStream stream = std::move(*started);
@@ -424,7 +297,7 @@ Task<int> chat_command(Session& session, ChatOptions options, std::function<void
 
   ChatPrinter printer(
       options.format == "jsonl" ? ChatPrinter::Format::kJsonl : ChatPrinter::Format::kText,
-      session.secrets);
+      session.secrets());
   for (;;) {
     Result<std::optional<ChatCompletionChunk>> next = co_await stream.next();
     if (!next.ok()) {
@@ -461,7 +334,7 @@ Task<int> chat_command(Session& session, ChatOptions options, std::function<void
            std::to_string(row.usage.cache_write_tokens),
            std::to_string(row.usage.reasoning_tokens)});
     }
-    std::cerr << session.secrets->redact(format_table(
+    std::cerr << session.secrets()->redact(format_table(
         {"MODEL", "PROFILE", "INPUT", "OUTPUT", "CACHE READ", "CACHE WRITE", "REASONING"}, rows));
   }
   co_return kExitOk;
@@ -477,19 +350,17 @@ std::optional<int> write_out(Io& io, std::string_view text) {
 Task<int> models_command(Session& session, ListOptions options, Io& io) {
   std::vector<std::string> ids;
   if (!options.provider.empty()) {
-    if (!session.registry.find(options.provider)) {
-      Status status(StatusCode::kNotFound, "no provider '" + options.provider + "' is configured");
-      co_return fail(&session, explain_unresolved(session, status, options.provider));
-    }
+    Result<std::shared_ptr<ModelProvider>> found = session.runtime->provider(options.provider);
+    if (!found.ok()) co_return fail(&session, found.error());
     ids.push_back(options.provider);
   } else {
-    ids = session.registry.ids();
+    ids = session.runtime->registry().ids();
   }
   std::vector<ModelInfo> all;
   int code = kExitOk;
   const auto executor = co_await asio::this_coro::executor;
   for (const std::string& id : ids) {
-    std::shared_ptr<ModelProvider> provider = session.registry.find(id);
+    std::shared_ptr<ModelProvider> provider = session.runtime->registry().find(id);
     Result<std::vector<ModelInfo>> models = std::vector<ModelInfo>();
     if (options.timeout_seconds) {
       asio::steady_timer timer(executor, to_millis(*options.timeout_seconds));
@@ -521,7 +392,7 @@ Task<int> models_command(Session& session, ListOptions options, Io& io) {
     }
     text = format_table({"MODEL", "OWNED BY", "CONTEXT"}, rows);
   }
-  if (auto failed = write_out(io, escape_control_lines(session.secrets->redact(text)))) {
+  if (auto failed = write_out(io, escape_control_lines(session.secrets()->redact(text)))) {
     co_return *failed;
   }
   co_return code;
@@ -529,7 +400,7 @@ Task<int> models_command(Session& session, ListOptions options, Io& io) {
 
 Task<int> health_command(Session& session, ListOptions options, Io& io) {
   std::vector<std::string> ids =
-      options.provider.empty() ? session.registry.ids() : std::vector{options.provider};
+      options.provider.empty() ? session.runtime->registry().ids() : std::vector{options.provider};
   const std::chrono::milliseconds timeout =
       options.timeout_seconds ? to_millis(*options.timeout_seconds) : kHealthTimeout;
   std::vector<std::vector<std::string>> rows;
@@ -537,11 +408,9 @@ Task<int> health_command(Session& session, ListOptions options, Io& io) {
   bool all_healthy = true;
   const auto executor = co_await asio::this_coro::executor;
   for (const std::string& id : ids) {
-    std::shared_ptr<ModelProvider> provider = session.registry.find(id);
-    if (!provider) {
-      Status status(StatusCode::kNotFound, "no provider '" + id + "' is configured");
-      co_return fail(&session, explain_unresolved(session, status, id));
-    }
+    Result<std::shared_ptr<ModelProvider>> found = session.runtime->provider(id);
+    if (!found.ok()) co_return fail(&session, found.error());
+    std::shared_ptr<ModelProvider> provider = std::move(*found);
     // A hung server must not hold the check: the probe is cancelled when the time is up.
     asio::steady_timer timer(executor, timeout);
     const auto start = std::chrono::steady_clock::now();
@@ -556,7 +425,7 @@ Task<int> health_command(Session& session, ListOptions options, Io& io) {
       health.message = "timeout: no answer within " + format_seconds(timeout);
     }
     all_healthy = all_healthy && health.state == HealthStatus::State::kHealthy;
-    const std::string message = escape_control(session.secrets->redact(health.message));
+    const std::string message = escape_control(session.secrets()->redact(health.message));
     rows.push_back({id, std::string(health_state_name(health.state)),
                     std::to_string(health.latency.count()) + " ms", message});
     json += (json.size() > 1 ? "," : "") + std::string("{\"provider\":") + json_string(id) +
@@ -595,7 +464,7 @@ std::string profile_state_text(const ProfileState& state, SystemTime now) {
 
 int profiles_command(Session& session, bool json, bool reset, const std::string& name, Io& io) {
   if (reset) {
-    Status status = session.auth->reset(name);
+    Status status = session.auth().reset(name);
     if (!status.ok()) return fail(&session, status);
     const std::string text =
         (name.empty() ? std::string("reset every profile") : "reset profile " + name) + "\n";
@@ -605,7 +474,7 @@ int profiles_command(Session& session, bool json, bool reset, const std::string&
   const SystemTime now = std::chrono::system_clock::now();
   std::vector<std::vector<std::string>> rows;
   std::string out = "[";
-  for (const ProfileState& state : session.auth->snapshot()) {
+  for (const ProfileState& state : session.auth().snapshot()) {
     const std::string text = profile_state_text(state, now);
     const std::string last_used = state.last_used ? iso_time(*state.last_used) : "";
     rows.push_back(
@@ -621,7 +490,7 @@ int profiles_command(Session& session, bool json, bool reset, const std::string&
       json ? out + "]\n"
            : escape_control_lines(
                  format_table({"PROVIDER", "PROFILE", "STATE", "FAILURES", "LAST USED"}, rows));
-  if (auto failed = write_out(io, session.secrets->redact(text))) return *failed;
+  if (auto failed = write_out(io, session.secrets()->redact(text))) return *failed;
   return kExitOk;
 }
 
@@ -734,7 +603,6 @@ int run(int argc, char** argv) {
   models_cmd->add_option("--timeout", models.timeout_seconds, "Give up after this many seconds")
       ->check(kPositive);
 
-#if defined(AISOPOD_CLI_HAVE_PULL)
   std::string pull_model;
   std::string pull_provider = "ollama";
   ProviderOverrides pull_overrides;
@@ -743,7 +611,6 @@ int run(int argc, char** argv) {
   pull_cmd->add_option("model", pull_model, "The model to pull (\"qwen3:8b\")")->required();
   pull_cmd->add_option("--provider", pull_provider, "The Ollama provider id (default: ollama)");
   add_override_options(pull_cmd, pull_overrides, "the Ollama server");
-#endif
 
   bool profiles_json = false;
   std::string reset_name;
@@ -789,19 +656,24 @@ int run(int argc, char** argv) {
     target = health.provider;
     overrides = &health.overrides;
   }
-#if defined(AISOPOD_CLI_HAVE_PULL)
   if (pull_cmd->parsed()) {
     target = pull_provider;
     overrides = &pull_overrides;
   }
-#endif
-  auto opened = open_session(global, target, target_is_model,
-                             overrides ? *overrides : ProviderOverrides{}, reset_cmd->parsed());
-  if (auto* failure = std::get_if<OpenFailure>(&opened)) {
-    print_error(nullptr, failure->status.to_string());
-    return failure->exit_code;
+  RuntimeOptions runtime_options;
+  if (!global.config_path.empty()) runtime_options.config_path = global.config_path;
+  if (overrides && !overrides->empty()) {
+    runtime_options.override =
+        ProviderOverride{target, target_is_model, overrides->base_url, overrides->api_key_env};
   }
-  std::unique_ptr<Session> session = std::move(std::get<std::unique_ptr<Session>>(opened));
+  runtime_options.recreate_corrupt_state = reset_cmd->parsed();
+  Result<std::shared_ptr<Runtime>> runtime = Runtime::load(runtime_options);
+  if (!runtime.ok()) {
+    print_error(nullptr, runtime.error().to_string());
+    // A state database that cannot be used is not a usage error: the message says what to do.
+    return runtime.error().code() == StatusCode::kUnavailable ? kExitFailure : kExitUsage;
+  }
+  auto session = std::make_unique<Session>(Session{std::move(*runtime)});
   if (chat_cmd->parsed() && chat.prompt.empty()) {
     // Read before the event loop owns SIGINT, so Ctrl-C still ends a forgotten stdin.
     if (isatty(STDIN_FILENO)) std::cerr << "aisopod: reading the prompt from standard input\n";
@@ -826,17 +698,12 @@ int run(int argc, char** argv) {
     if (models_cmd->parsed()) {
       return run_command(context, models_command(*session, models, io), on_signal);
     }
-#if defined(AISOPOD_CLI_HAVE_PULL)
     if (pull_cmd->parsed()) {
-      auto* provider =
-          dynamic_cast<ollama::OllamaProvider*>(session->registry.find(pull_provider).get());
-      if (!provider) {
-        print_error(session.get(), "no Ollama provider '" + pull_provider + "' is configured");
-        return kExitUsage;
-      }
+      Result<std::shared_ptr<ModelProvider>> provider = session->runtime->provider(pull_provider);
+      if (!provider.ok()) return fail(session.get(), provider.error());
       const int code = run_command(
           context,
-          pull_command(*provider, pull_model, isatty(STDOUT_FILENO) != 0, std::cout, std::cerr),
+          pull_command(**provider, pull_model, isatty(STDOUT_FILENO) != 0, std::cout, std::cerr),
           on_signal);
       std::cout.flush();
       if (!std::cout) {
@@ -845,14 +712,13 @@ int run(int argc, char** argv) {
       }
       return code;
     }
-#endif
     return run_command(context, health_command(*session, health, io), on_signal);
   };
   const int code = run_command_of_session();
   // The auth manager goes on in memory when its database fails; say so once.
-  if (Status store = session->auth->last_store_error(); !store.ok()) {
+  if (Status store = session->auth().last_store_error(); !store.ok()) {
     std::cerr << "aisopod: warning: cooldowns were kept in memory only: "
-              << escape_control(session->secrets->redact(store.message())) << std::endl;
+              << escape_control(session->secrets()->redact(store.message())) << std::endl;
   }
   return code;
 }

@@ -60,9 +60,9 @@ class ProgressPrinter {
  public:
   ProgressPrinter(bool terminal, std::ostream& out) : terminal_(terminal), out_(out) {}
 
-  void show(const ollama::PullProgress& reported, Clock::time_point now) {
+  void show(const PullProgress& reported, Clock::time_point now) {
     // The status is the server's text: it must not drive the terminal.
-    ollama::PullProgress progress = reported;
+    PullProgress progress = reported;
     progress.status = escape_control(reported.status);
     const bool new_step = !last_status_ || *last_status_ != progress.status;
     if (new_step || progress.digest != rate_digest_) {
@@ -94,7 +94,7 @@ class ProgressPrinter {
     return static_cast<double>(completed - rate_start_bytes_) / seconds;
   }
 
-  void show_on_terminal(const ollama::PullProgress& progress, double rate, bool new_step) {
+  void show_on_terminal(const PullProgress& progress, double rate, bool new_step) {
     if (progress.total > 0) {
       if (new_step) end_line();
       out_ << '\r' << render_progress_line(progress, rate, true, kTerminalWidth) << "\x1b[K";
@@ -106,7 +106,7 @@ class ProgressPrinter {
     out_.flush();
   }
 
-  void show_as_lines(const ollama::PullProgress& progress, double rate, bool new_step) {
+  void show_as_lines(const PullProgress& progress, double rate, bool new_step) {
     if (progress.total <= 0) {
       if (new_step) out_ << progress.status << '\n';
       return;
@@ -130,7 +130,7 @@ class ProgressPrinter {
 
 }  // namespace
 
-std::string render_progress_line(const ollama::PullProgress& progress, double bytes_per_second,
+std::string render_progress_line(const PullProgress& progress, double bytes_per_second,
                                  bool terminal_bar, int width) {
   if (progress.total <= 0) return progress.status;
   const std::int64_t total = progress.total;
@@ -166,17 +166,17 @@ std::string render_progress_line(const ollama::PullProgress& progress, double by
          std::string(static_cast<std::size_t>(bar - filled), ' ') + "]" + right;
 }
 
-Task<int> pull_command(ollama::OllamaProvider& provider, std::string model, bool is_terminal,
+Task<int> pull_command(ModelProvider& provider, std::string model, bool is_terminal,
                        std::ostream& out, std::ostream& err) {
   ProgressPrinter printer(is_terminal, out);
   std::optional<Status> failure;
   const CallOptions options;  // a named value: see the note on CallOptions in provider.hpp
-  Result<ollama::PullStream> stream = co_await provider.pull_model(std::move(model), options);
+  Result<PullStream> stream = co_await provider.pull_model(std::move(model), options);
   if (!stream.ok()) {
     failure = stream.error();
   } else {
     for (;;) {
-      Result<std::optional<ollama::PullProgress>> next = co_await stream->next();
+      Result<std::optional<PullProgress>> next = co_await stream->next();
       if (!next.ok()) {
         failure = next.error();
         break;

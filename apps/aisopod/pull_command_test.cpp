@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "exit_codes.hpp"
+#include "providers/ollama/provider.hpp"
 #include "testing/fake_upstream.hpp"
 #include "testing/run_task.hpp"
 

@@ -26,6 +26,8 @@
 
 namespace aisopod {
 
+class Runtime;
+
 class ProviderRegistry;
 
 struct ClientOptions {
@@ -35,10 +37,15 @@ struct ClientOptions {
 
 class Client {
  public:
-  // Loads the configuration and registers every provider compiled into this build.
-  // Errors: invalid_argument for a bad or missing configuration file.
+  // Loads the configuration and builds a Runtime (aisopod/runtime.hpp): every provider compiled
+  // into this build, the auth profiles with their persisted cooldowns, and the failover chains
+  // of [models] fallbacks, so a call fails over exactly as the aisopod command does.
+  // Errors: invalid_argument for a bad or missing configuration file; unavailable when the auth
+  // state database cannot be used.
   static Result<Client> create(ClientOptions options = {});
-  // A client over an existing registry (shared, not copied).
+  // A client over a runtime (shared): calls fail over along its configured fallbacks.
+  explicit Client(std::shared_ptr<Runtime> runtime);
+  // A client over an existing registry (shared, not copied): no fallbacks.
   explicit Client(std::shared_ptr<ProviderRegistry> registry);
 
   Client(Client&&) noexcept;

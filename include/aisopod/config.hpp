@@ -177,6 +177,14 @@ std::string normalize_ollama_host(std::string_view value);
 // seconds. Error: invalid_argument naming the text.
 Result<std::chrono::milliseconds> parse_duration(std::string_view text);
 
+// The one model-spec resolver, used by resolve_model(), the registry and the runtime: "" means
+// models.default_model; a spec without '/' is an alias and expands, through other aliases too;
+// the result is "provider/model", split at its first '/' (the model part may contain '/').
+// Errors, all invalid_argument: an empty spec with no default model; a spec without '/' that is
+// no alias (the message lists the known aliases); an alias cycle (the message shows it); an
+// empty provider or model part.
+Result<std::string> expand_model_spec(const ModelsConfig& models, std::string_view spec);
+
 // A model reference split into its parts.
 struct ModelRef {
   std::string provider;  // a configured provider id

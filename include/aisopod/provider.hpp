@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "aisopod/observer.hpp"
+#include "aisopod/pull.hpp"
 #include "aisopod/status.hpp"
 #include "aisopod/types.hpp"
 
@@ -143,10 +144,23 @@ class ModelProvider {
   // Whether the provider answers, and how fast. Never fails; problems are in the status.
   virtual Task<HealthStatus> health_check() = 0;
 
+  // Downloads `model` into a provider that hosts models itself (Ollama): returns once the
+  // transfer has started, then the stream reports its progress up to "success". Errors:
+  // invalid_argument for a provider that cannot pull (the default), and the provider's own.
+  Task<Result<PullStream>> pull_model(std::string model, CallOptions options) {
+    return start_pull_model(std::move(model), std::move(options));
+  }
+  // The same with default call options (an overload: see chat_completion).
+  Task<Result<PullStream>> pull_model(std::string model) {
+    return start_pull_model(std::move(model), CallOptions());
+  }
+
  protected:
   // The implementation of chat_completion(), with the same contract.
   virtual Task<Result<ChunkStream>> start_chat_completion(ChatCompletionRequest request,
                                                           CallOptions options) = 0;
+  // The implementation of pull_model(); by default refuses with invalid_argument.
+  virtual Task<Result<PullStream>> start_pull_model(std::string model, CallOptions options);
 };
 
 }  // namespace aisopod

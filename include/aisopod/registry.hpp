@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "aisopod/config.hpp"
 #include "aisopod/provider.hpp"
 #include "aisopod/status.hpp"
 
@@ -47,8 +48,8 @@ class ProviderRegistry {
  private:
   mutable std::shared_mutex mutex_;
   std::map<std::string, std::shared_ptr<ModelProvider>, std::less<>> providers_;
-  std::map<std::string, std::string, std::less<>> aliases_;
-  std::string default_model_;
+  // Aliases and the default model, resolved by expand_model_spec() (aisopod/config.hpp).
+  ModelsConfig models_;
 };
 
 }  // namespace aisopod

@@ -1001,22 +1001,28 @@ Config config_from_env(const EnvLookup& env) {
   return config;
 }
 
-Result<ModelRef> resolve_model(const Config& config, std::string_view spec) {
+Result<std::string> expand_model_spec(const ModelsConfig& models, std::string_view spec) {
   std::string_view wanted = spec;
   if (wanted.empty()) {
-    if (config.models.default_model.empty()) {
+    if (models.default_model.empty()) {
       return Status(StatusCode::kInvalidArgument,
                     "no model given and no default model configured (set 'default' in [models])");
     }
-    wanted = config.models.default_model;
+    wanted = models.default_model;
   }
-  AISOPOD_ASSIGN_OR_RETURN(std::string expanded, expand_alias(config.models, wanted));
+  AISOPOD_ASSIGN_OR_RETURN(std::string expanded, expand_alias(models, wanted));
   const size_t slash = expanded.find('/');
-  ModelRef ref{expanded.substr(0, slash), expanded.substr(slash + 1)};
-  if (ref.provider.empty() || ref.model.empty()) {
+  if (slash == 0 || slash + 1 >= expanded.size()) {
     return Status(StatusCode::kInvalidArgument,
                   "expected 'provider/model', got '" + expanded + "'");
   }
+  return expanded;
+}
+
+Result<ModelRef> resolve_model(const Config& config, std::string_view spec) {
+  AISOPOD_ASSIGN_OR_RETURN(std::string expanded, expand_model_spec(config.models, spec));
+  const size_t slash = expanded.find('/');
+  ModelRef ref{expanded.substr(0, slash), expanded.substr(slash + 1)};
   if (config.find_provider(ref.provider) == nullptr) {
     std::vector<std::string> ids;
     for (const ProviderConfig& provider : config.providers) ids.push_back(provider.id);

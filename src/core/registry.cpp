@@ -32,42 +32,18 @@ std::vector<std::string> ProviderRegistry::ids() const {
 
 void ProviderRegistry::set_alias(std::string alias, std::string target) {
   std::unique_lock lock(mutex_);
-  aliases_[std::move(alias)] = std::move(target);
+  models_.aliases[std::move(alias)] = std::move(target);
 }
 
 void ProviderRegistry::set_default_model(std::string spec) {
   std::unique_lock lock(mutex_);
-  default_model_ = std::move(spec);
+  models_.default_model = std::move(spec);
 }
 
 Result<ResolvedModel> ProviderRegistry::resolve(std::string_view spec) const {
   std::shared_lock lock(mutex_);
-  std::string current(spec);
-  if (current.empty()) {
-    if (default_model_.empty()) {
-      return Status(StatusCode::kInvalidArgument,
-                    "no model given and no default model configured (use -m provider/model)");
-    }
-    current = default_model_;
-  }
-  // Follow aliases; more hops than there are aliases means a cycle.
-  for (std::size_t hops = 0;; ++hops) {
-    auto alias = aliases_.find(current);
-    if (alias == aliases_.end()) break;
-    if (hops >= aliases_.size()) {
-      return Status(StatusCode::kInvalidArgument, "alias '" + std::string(spec) + "' is a cycle");
-    }
-    current = alias->second;
-  }
+  AISOPOD_ASSIGN_OR_RETURN(std::string current, expand_model_spec(models_, spec));
   const auto slash = current.find('/');
-  if (slash == std::string::npos || slash == 0 || slash + 1 == current.size()) {
-    std::string known;
-    for (const auto& [name, target] : aliases_) known += (known.empty() ? "" : ", ") + name;
-    return Status(
-        StatusCode::kInvalidArgument,
-        "model '" + current + "' is not of the form provider/model" +
-            (known.empty() ? std::string() : " and is not an alias (aliases: " + known + ")"));
-  }
   const std::string provider_id = current.substr(0, slash);
   auto it = providers_.find(provider_id);
   if (it == providers_.end()) {

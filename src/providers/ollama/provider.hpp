@@ -55,13 +55,8 @@ class OllamaProvider final : public ModelProvider {
   // in the stream, an {"error":...} line (not_found for a missing model). The default
   // timeouts are kept except the idle one, which is raised to 10 minutes (the server can be
   // silent while it verifies a large layer); `options` overrides them.
-  Task<Result<PullStream>> pull_model(std::string name, CallOptions options) {
+  Task<Result<PullStream>> start_pull_model(std::string name, CallOptions options) override {
     return start_pull(std::move(name), std::move(options));
-  }
-  // The same with default call options (an overload, not a default argument: g++ 12 destroys a
-  // non-trivial default argument twice when the call is the operand of co_await).
-  Task<Result<PullStream>> pull_model(std::string name) {
-    return start_pull(std::move(name), CallOptions());
   }
 
   const OllamaOptions& options() const { return options_; }

@@ -36,7 +36,6 @@ std::int64_t count_member(const json::object& object, std::string_view key) {
 
 // The end of a pull: built outside the coroutines, because g++ 12 with -fsanitize warns
 // (maybe-uninitialized, a false positive) about an empty optional made in a co_return.
-Result<std::optional<PullProgress>> end_of_pull() { return std::optional<PullProgress>(); }
 
 }  // namespace
 
@@ -138,38 +137,19 @@ Status PullDecoder::finish() {
   return *finish_status_;
 }
 
-class PullStream::Impl {
+class OllamaPullSource final : public PullSource {
  public:
-  Impl(http::Response response, std::string provider_id)
+  OllamaPullSource(http::Response response, std::string provider_id)
       : response_(std::move(response)),
         decoder_(provider_id),
         provider_id_(std::move(provider_id)) {}
 
-  Task<Result<std::optional<PullProgress>>> next() {
-    if (final_) co_return final_result();
-    Result<std::optional<PullProgress>> result = co_await read_next();
-    if (!result.ok()) {
-      final_ = result.error();
-      response_.cancel();
-    } else if (!result->has_value()) {
-      final_ = Status();
-    }
-    co_return result;
-  }
+  // PullStream makes the end and errors sticky and cancels after an error.
+  Task<Result<std::optional<PullProgress>>> next() override { co_return co_await read_next(); }
 
-  void cancel() {
-    if (final_) return;
-    response_.cancel();
-    final_ =
-        Status(StatusCode::kCancelled, "the Ollama pull was cancelled").set_provider(provider_id_);
-  }
+  void cancel() override { response_.cancel(); }
 
  private:
-  Result<std::optional<PullProgress>> final_result() const {
-    if (final_->ok()) return end_of_pull();
-    return *final_;
-  }
-
   Task<Result<std::optional<PullProgress>>> read_next() {
     for (;;) {
       Result<std::optional<PullProgress>> decoded = decoder_.next();
@@ -207,28 +187,11 @@ class PullStream::Impl {
   std::string provider_id_;
   std::string buffer_;
   bool body_done_ = false;
-  // Set once the stream has ended (ok) or failed; returned by every later next().
-  std::optional<Status> final_;
 };
-
-PullStream::PullStream() = default;
-PullStream::PullStream(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-PullStream::PullStream(PullStream&&) noexcept = default;
-PullStream& PullStream::operator=(PullStream&&) noexcept = default;
-PullStream::~PullStream() = default;
-
-Task<Result<std::optional<PullProgress>>> PullStream::next() {
-  if (!impl_) co_return end_of_pull();
-  co_return co_await impl_->next();
-}
-
-void PullStream::cancel() {
-  if (impl_) impl_->cancel();
-}
 
 PullStream make_pull_stream(http::Response response, std::string provider_id) {
   return PullStream(
-      std::make_unique<PullStream::Impl>(std::move(response), std::move(provider_id)));
+      std::make_unique<OllamaPullSource>(std::move(response), std::move(provider_id)));
 }
 
 }  // namespace aisopod::ollama

@@ -10,24 +10,16 @@
 #include <vector>
 
 #include "aisopod/provider.hpp"
+#include "aisopod/pull.hpp"
 #include "aisopod/status.hpp"
 #include "codec/ndjson.hpp"
 #include "http/http.hpp"
 
 namespace aisopod::ollama {
 
-// One progress report of a pull (Ollama's ProgressResponse, reference/wire-formats.md 5.3).
-struct PullProgress {
-  // "pulling manifest", "pulling <digest prefix>", "verifying sha256 digest",
-  // "writing manifest", "removing any unused layers", "success".
-  std::string status;
-  // The layer being downloaded ("sha256:..."); empty for the other steps.
-  std::string digest;
-  // Bytes of the layer in all, and downloaded so far; 0 when not sent.
-  std::int64_t total = 0;
-  std::int64_t completed = 0;
-  friend bool operator==(const PullProgress&, const PullProgress&) = default;
-};
+// The progress reports and the stream are public (aisopod/pull.hpp); the names stay here too.
+using PullProgress = aisopod::PullProgress;
+using PullStream = aisopod::PullStream;
 
 // Decodes the NDJSON body of POST /api/pull. Each line becomes one PullProgress; the line with
 // status "success" is the last (bytes after it are ignored).
@@ -62,33 +54,6 @@ class PullDecoder {
   // Decoded by finish() and not yet returned.
   std::vector<PullProgress> ready_;
   std::size_t ready_head_ = 0;
-};
-
-// The progress of one pull. Move-only, single consumer, owns its transfer: destroying it
-// cancels the transfer. Use it on the io_context (thread) that started the pull.
-class PullStream {
- public:
-  class Impl;
-  // An empty stream: next() returns std::nullopt at once.
-  PullStream();
-  explicit PullStream(std::unique_ptr<Impl> impl);
-  PullStream(PullStream&&) noexcept;
-  PullStream& operator=(PullStream&&) noexcept;
-  PullStream(const PullStream&) = delete;
-  PullStream& operator=(const PullStream&) = delete;
-  ~PullStream();
-
-  // The next progress report; std::nullopt after the "success" report; or an error (an error
-  // line from the server, a broken connection, a timeout, cancelled). After the end or an
-  // error, every later call returns the same.
-  Task<Result<std::optional<PullProgress>>> next();
-
-  // Stops the transfer and frees the connection. The next call to next() returns cancelled
-  // (unless the stream had already ended).
-  void cancel();
-
- private:
-  std::unique_ptr<Impl> impl_;
 };
 
 // A PullStream reading `response` (a 2xx response of POST /api/pull). Errors carry
