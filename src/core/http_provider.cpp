@@ -173,17 +173,6 @@ Task<Result<http::Response>> send_checked(http::Request request, const ErrorMapp
   co_return redacted(tagged(std::move(status), provider_id), secrets);
 }
 
-Task<Result<std::string>> fetch_body(http::Request request, const ErrorMapper& map_error,
-                                     std::string_view provider_id, std::vector<std::string> secrets,
-                                     std::size_t limit) {
-  AISOPOD_CO_ASSIGN_OR_RETURN(
-      http::Response response,
-      co_await send_checked(std::move(request), map_error, provider_id, secrets));
-  Result<std::string> body = co_await response.read_all(limit);
-  if (!body.ok()) co_return redacted(tagged(body.error(), provider_id), secrets);
-  co_return body;
-}
-
 Task<HealthStatus> run_health_probe(std::function<Task<Status>()> probe) {
   const auto start = std::chrono::steady_clock::now();
   Status status = co_await probe();
@@ -217,17 +206,6 @@ std::shared_ptr<AuthProfileManager> auth_for_secret(std::string_view provider_id
                                                     SecretSource secret) {
   if (!secret) return nullptr;
   return AuthProfileManager::single(std::string(provider_id), std::move(secret));
-}
-
-Result<std::optional<AuthLease>> lease_for(AuthProfileManager* auth, std::string_view provider_id) {
-  if (auth == nullptr || !auth->has_profiles(provider_id)) return std::optional<AuthLease>();
-  Result<AuthLease> lease = auth->acquire(provider_id, "");
-  if (!lease.ok()) {
-    Status status = lease.error();
-    if (status.provider().empty()) status.set_provider(std::string(provider_id));
-    return status;
-  }
-  return std::optional<AuthLease>(std::move(*lease));
 }
 
 namespace {
@@ -307,18 +285,67 @@ Task<Result<ChunkStream>> attempt_chat(const ChatCall& call, const AuthLease* le
   co_return co_await read_to_first_content(std::move(stream));
 }
 
-}  // namespace
+// What the retry loop needs to know of a request, whatever it is.
+struct LoopSpec {
+  std::string provider_id;
+  // The model the request is about, for per-model cooldowns; "" for models, health, pull.
+  std::string model;
+  // Each attempt's timeouts before the call's deadline shortens them.
+  http::Timeouts timeouts;
+};
 
-Task<Result<ChunkStream>> run_chat_call(ChatCall call, AuthProfileManager* auth,
-                                        const CallOptions& options) {
+// One attempt with a lease (null: no credential), its timeouts, and the call's deadline when it
+// set the total.
+template <class T>
+using AttemptFn =
+    std::function<Task<Result<T>>(const AuthLease*, http::Timeouts, std::optional<CallDeadline>)>;
+
+// One attempt of a request that is not a chat call: authorize, send, map errors.
+Task<Result<http::Response>> attempt_request(const RequestCall& call, const AuthLease* lease,
+                                             http::Timeouts timeouts) {
+  std::vector<std::string> secrets;
+  if (lease != nullptr && !lease->secret.empty()) secrets.push_back(lease->secret);
+  http::Request request = call.request;
+  request.timeouts = timeouts;
+  if (call.authorize) call.authorize(request, lease ? std::string_view(lease->secret) : "");
+  Result<http::Response> sent =
+      co_await send_checked(std::move(request), call.map_error, call.provider_id, secrets);
+  if (!sent.ok()) {
+    Status status = sent.error();
+    if (call.map_send_error && status.http_status() == 0) status = call.map_send_error(status);
+    co_return redacted(tagged(std::move(status), call.provider_id), secrets);
+  }
+  co_return sent;
+}
+
+// attempt_request() and the whole body (at most `limit` bytes).
+Task<Result<std::string>> attempt_fetch(const RequestCall& call, const AuthLease* lease,
+                                        http::Timeouts timeouts, std::size_t limit) {
+  AISOPOD_CO_ASSIGN_OR_RETURN(http::Response response,
+                              co_await attempt_request(call, lease, timeouts));
+  Result<std::string> body = co_await response.read_all(limit);
+  if (!body.ok()) {
+    std::vector<std::string> secrets;
+    if (lease != nullptr && !lease->secret.empty()) secrets.push_back(lease->secret);
+    co_return redacted(tagged(body.error(), call.provider_id), secrets);
+  }
+  co_return body;
+}
+
+// The level-1 retry loop (DESIGN.md section 6), written once for every request a provider
+// makes: takes a profile from `auth` (round-robin, skipping cooled-down ones; none when `auth`
+// is null or has no profile for the provider), runs `attempt` with it, reports the outcome,
+// rotates to the next profile after a credential error, backs off after overloaded /
+// unavailable / timeout, all under options.deadline.
+template <class T>
+Task<Result<T>> retry_loop(LoopSpec call, AuthProfileManager* auth, const CallOptions& options,
+                           AttemptFn<T> run_attempt) {
   const SteadyClock::time_point started = SteadyClock::now();
   const std::optional<SteadyClock::time_point> deadline = options.deadline;
   const auto deadline_has_passed = [&deadline] {
     return deadline.has_value() && SteadyClock::now() >= *deadline;
   };
-  http::Timeouts timeouts = chat_timeouts(call.stream);
-  if (call.attempt_timeout) timeouts.total = *call.attempt_timeout;
-  apply_call_options(options, timeouts);
+  const http::Timeouts timeouts = call.timeouts;
 
   const bool with_profiles = auth != nullptr && auth->has_profiles(call.provider_id);
   Observer* observer = options.observer.get();
@@ -375,7 +402,7 @@ Task<Result<ChunkStream>> run_chat_call(ChatCall call, AuthProfileManager* auth,
     const AttemptInfo info{call.provider_id, call.model, lease ? lease->profile : "", attempt};
     if (observer) observer->on_attempt_started(info);
     const AuthLease* leased = lease ? &*lease : nullptr;
-    Result<ChunkStream> result = co_await attempt_chat(call, leased, attempt_timeouts, bounding);
+    Result<T> result = co_await run_attempt(leased, attempt_timeouts, bounding);
     if (result.ok()) {
       if (lease) auth->report(*lease, call.model, Status());
       if (observer) observer->on_attempt_succeeded(info);
@@ -420,6 +447,52 @@ Task<Result<ChunkStream>> run_chat_call(ChatCall call, AuthProfileManager* auth,
                        call.provider_id);
     }
   }
+}
+
+}  // namespace
+
+Task<Result<ChunkStream>> run_chat_call(ChatCall call, AuthProfileManager* auth,
+                                        const CallOptions& options) {
+  http::Timeouts timeouts = chat_timeouts(call.stream);
+  if (call.attempt_timeout) timeouts.total = *call.attempt_timeout;
+  apply_call_options(options, timeouts);
+  LoopSpec spec{call.provider_id, call.model, timeouts};
+  // `call` lives in this frame until the loop is done.
+  const ChatCall& chat = call;
+  co_return co_await retry_loop<ChunkStream>(
+      std::move(spec), auth, options,
+      [&chat](const AuthLease* lease, http::Timeouts attempt_timeouts,
+              std::optional<CallDeadline> deadline) {
+        return attempt_chat(chat, lease, attempt_timeouts, deadline);
+      });
+}
+
+Task<Result<http::Response>> run_request_call(RequestCall call, AuthProfileManager* auth,
+                                              const CallOptions& options) {
+  http::Timeouts timeouts = call.request.timeouts;
+  apply_call_options(options, timeouts);
+  LoopSpec spec{call.provider_id, call.model, timeouts};
+  const RequestCall& request = call;
+  co_return co_await retry_loop<http::Response>(
+      std::move(spec), auth, options,
+      [&request](const AuthLease* lease, http::Timeouts attempt_timeouts,
+                 std::optional<CallDeadline> /*deadline*/) {
+        return attempt_request(request, lease, attempt_timeouts);
+      });
+}
+
+Task<Result<std::string>> run_fetch_call(RequestCall call, AuthProfileManager* auth,
+                                         const CallOptions& options, std::size_t limit) {
+  http::Timeouts timeouts = call.request.timeouts;
+  apply_call_options(options, timeouts);
+  LoopSpec spec{call.provider_id, call.model, timeouts};
+  const RequestCall& request = call;
+  co_return co_await retry_loop<std::string>(
+      std::move(spec), auth, options,
+      [&request, limit](const AuthLease* lease, http::Timeouts attempt_timeouts,
+                        std::optional<CallDeadline> /*deadline*/) {
+        return attempt_fetch(request, lease, attempt_timeouts, limit);
+      });
 }
 
 }  // namespace aisopod

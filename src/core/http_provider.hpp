@@ -96,12 +96,6 @@ Task<Result<http::Response>> send_checked(http::Request request, const ErrorMapp
                                           std::string_view provider_id,
                                           std::vector<std::string> secrets);
 
-// Sends `request`, expects a success status, and returns the whole body (at most `limit`).
-// Errors as send_checked(), with `secrets` redacted the same way.
-Task<Result<std::string>> fetch_body(http::Request request, const ErrorMapper& map_error,
-                                     std::string_view provider_id, std::vector<std::string> secrets,
-                                     std::size_t limit = 64 * 1024 * 1024);
-
 // Runs a health probe: `probe` should perform one cheap authenticated request. Healthy on
 // success; degraded when the provider answered but refused (auth, rate limit, billing);
 // unhealthy otherwise. Latency covers the whole probe.
@@ -183,8 +177,32 @@ void add_bearer_token(http::Request& request, std::string_view token);
 Task<Result<ChunkStream>> run_chat_call(ChatCall call, AuthProfileManager* auth,
                                         const CallOptions& options);
 
-// A lease for a non-chat request (models, health): the next usable profile, or no credential
-// when `auth` is null or has no profile for the provider.
-Result<std::optional<AuthLease>> lease_for(AuthProfileManager* auth, std::string_view provider_id);
+// Everything the shared runner needs for a request that is not a chat call (models, health,
+// pull).
+struct RequestCall {
+  std::string provider_id;
+  // The model the request is about ("" for most): rate limits cool (profile, model).
+  std::string model;
+  // The encoded request, without credentials, with its timeouts; copied for each attempt.
+  http::Request request;
+  // As ChatCall::authorize.
+  std::function<void(http::Request& request, std::string_view secret)> authorize;
+  ErrorMapper map_error;
+  // As ChatCall::map_send_error.
+  std::function<Status(Status)> map_send_error;
+};
+
+// Sends `call` through the same level-1 loop as run_chat_call(): a profile leased per attempt,
+// every outcome reported (a rejected key cools and the next profile is tried; a rate limit
+// cools the profile), overloaded / unavailable / timeout retried with backoff, all under
+// options.deadline. Returns the response once its headers are in with a success status.
+Task<Result<http::Response>> run_request_call(RequestCall call, AuthProfileManager* auth,
+                                              const CallOptions& options);
+
+// run_request_call() and the whole body (at most `limit` bytes), a failed read retried like a
+// failed send.
+Task<Result<std::string>> run_fetch_call(RequestCall call, AuthProfileManager* auth,
+                                         const CallOptions& options,
+                                         std::size_t limit = 64 * 1024 * 1024);
 
 }  // namespace aisopod

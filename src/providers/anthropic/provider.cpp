@@ -44,11 +44,10 @@ class AnthropicProvider final : public ModelProvider {
     std::vector<ModelInfo> models;
     std::string after_id;
     for (int page_number = 0; page_number < kMaxModelPages; ++page_number) {
-      std::vector<std::string> secrets;
-      AISOPOD_CO_ASSIGN_OR_RETURN(http::Request request,
-                                  models_request(kModelsPageLimit, after_id, secrets));
-      AISOPOD_CO_ASSIGN_OR_RETURN(
-          std::string body, co_await fetch_body(std::move(request), map_error_, id(), secrets));
+      AISOPOD_CO_ASSIGN_OR_RETURN(RequestCall call, models_call(kModelsPageLimit, after_id));
+      const CallOptions options;  // a named value: see the note on CallOptions in provider.hpp
+      AISOPOD_CO_ASSIGN_OR_RETURN(std::string body,
+                                  co_await run_fetch_call(std::move(call), auth_.get(), options));
       AISOPOD_CO_ASSIGN_OR_RETURN(ModelsPage page, decode_models_page(body, options_.provider_id));
       for (ModelInfo& model : page.models) models.push_back(std::move(model));
       // A page that says has_more without a new cursor would repeat itself: stop there.
@@ -83,26 +82,27 @@ class AnthropicProvider final : public ModelProvider {
 
   Task<HealthStatus> health_check() override {
     co_return co_await run_health_probe([this]() -> Task<Status> {
-      std::vector<std::string> secrets;
-      AISOPOD_CO_ASSIGN_OR_RETURN(http::Request request, models_request(1, {}, secrets));
-      Result<std::string> body = co_await fetch_body(std::move(request), map_error_, id(), secrets);
+      AISOPOD_CO_ASSIGN_OR_RETURN(RequestCall call, models_call(1, {}));
+      CallOptions options;
+      options.max_retries = 0;  // a health check reports, it does not insist
+      Result<std::string> body = co_await run_fetch_call(std::move(call), auth_.get(), options);
       co_return body.status();
     });
   }
 
  private:
-  // GET /v1/models with the credential; `secrets` receives it, to be redacted from errors.
-  Result<http::Request> models_request(int limit, std::string_view after_id,
-                                       std::vector<std::string>& secrets) const {
+  // GET /v1/models, run through the shared request loop (credential added per attempt).
+  Result<RequestCall> models_call(int limit, std::string_view after_id) const {
     AISOPOD_ASSIGN_OR_RETURN(http::Request request,
                              encode_models_request(options_, limit, after_id));
-    AISOPOD_ASSIGN_OR_RETURN(std::optional<AuthLease> lease,
-                             lease_for(auth_.get(), options_.provider_id));
-    if (lease) {
-      add_credential(options_.auth, request, lease->secret);
-      if (!lease->secret.empty()) secrets.push_back(lease->secret);
-    }
-    return request;
+    RequestCall call;
+    call.provider_id = options_.provider_id;
+    call.request = std::move(request);
+    call.authorize = [kind = options_.auth](http::Request& r, std::string_view secret) {
+      add_credential(kind, r, secret);
+    };
+    call.map_error = map_error_;
+    return call;
   }
 
   // Authorization is the last step before sending, applied to the finished request.

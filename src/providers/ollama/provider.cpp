@@ -28,45 +28,25 @@ OllamaProvider::OllamaProvider(OllamaOptions options, std::shared_ptr<AuthProfil
 
 std::string_view OllamaProvider::id() const { return options_.provider_id; }
 
-Status OllamaProvider::authorize(http::Request& request, std::vector<std::string>& secrets) const {
-  AISOPOD_ASSIGN_OR_RETURN(std::optional<AuthLease> lease,
-                           lease_for(auth_.get(), options_.provider_id));
-  if (lease) {
-    add_bearer_token(request, lease->secret);
-    if (!lease->secret.empty()) secrets.push_back(lease->secret);
-  }
-  return Status();
-}
-
-Task<Result<http::Response>> OllamaProvider::send(http::Request request,
-                                                  std::vector<std::string> secrets) const {
-  Result<http::Response> response =
-      co_await send_checked(std::move(request), map_error_, id(), secrets);
+RequestCall OllamaProvider::request_call(http::Request request) const {
+  RequestCall call;
+  call.provider_id = options_.provider_id;
+  call.request = std::move(request);
+  call.authorize = add_bearer_token;
+  call.map_error = map_error_;
   // A mapped HTTP error always carries its status; without one the server was not reached.
-  if (!response.ok() && response.error().http_status() == 0) {
-    // The transport's message is already redacted; the mapping adds only the base URL.
-    co_return status_from_transport_error(response.error(), options_.base_url, id());
-  }
-  co_return response;
-}
-
-Task<Result<std::string>> OllamaProvider::fetch(http::Request request,
-                                                std::vector<std::string> secrets) const {
-  AISOPOD_CO_ASSIGN_OR_RETURN(http::Response response, co_await send(std::move(request), secrets));
-  Result<std::string> body = co_await response.read_all();
-  if (!body.ok()) {
-    Status status = body.error();
-    if (status.provider().empty()) status.set_provider(options_.provider_id);
-    co_return status;
-  }
-  co_return body;
+  call.map_send_error = [base_url = options_.base_url, id = options_.provider_id](Status error) {
+    return status_from_transport_error(std::move(error), base_url, id);
+  };
+  return call;
 }
 
 Task<Result<std::vector<ModelInfo>>> OllamaProvider::list_models() {
   AISOPOD_CO_ASSIGN_OR_RETURN(http::Request request, encode_tags_request(options_));
-  std::vector<std::string> secrets;
-  AISOPOD_CO_TRY_STATUS(authorize(request, secrets));
-  AISOPOD_CO_ASSIGN_OR_RETURN(std::string body, co_await fetch(std::move(request), secrets));
+  const CallOptions options;  // a named value: see the note on CallOptions in provider.hpp
+  AISOPOD_CO_ASSIGN_OR_RETURN(
+      std::string body,
+      co_await run_fetch_call(request_call(std::move(request)), auth_.get(), options));
   co_return decode_models(body, options_.provider_id);
 }
 
@@ -99,9 +79,11 @@ Task<HealthStatus> OllamaProvider::health_check() {
   std::string version;
   HealthStatus health = co_await run_health_probe([this, &version]() -> Task<Status> {
     AISOPOD_CO_ASSIGN_OR_RETURN(http::Request request, encode_version_request(options_));
-    std::vector<std::string> secrets;
-    AISOPOD_CO_TRY_STATUS(authorize(request, secrets));
-    AISOPOD_CO_ASSIGN_OR_RETURN(std::string body, co_await fetch(std::move(request), secrets));
+    CallOptions options;
+    options.max_retries = 0;  // a health check reports, it does not insist
+    AISOPOD_CO_ASSIGN_OR_RETURN(
+        std::string body,
+        co_await run_fetch_call(request_call(std::move(request)), auth_.get(), options));
     AISOPOD_CO_ASSIGN_OR_RETURN(version, decode_version(body, options_.provider_id));
     co_return Status();
   });
@@ -112,10 +94,11 @@ Task<HealthStatus> OllamaProvider::health_check() {
 Task<Result<PullStream>> OllamaProvider::start_pull(std::string name, CallOptions options) {
   AISOPOD_CO_ASSIGN_OR_RETURN(http::Request request, encode_pull_request(name, options_));
   request.timeouts.idle = kPullIdleTimeout;
-  apply_call_options(options, request.timeouts);
-  std::vector<std::string> secrets;
-  AISOPOD_CO_TRY_STATUS(authorize(request, secrets));
-  AISOPOD_CO_ASSIGN_OR_RETURN(http::Response response, co_await send(std::move(request), secrets));
+  // A pull is started once: a server that is not running is said at once, not retried.
+  options.max_retries = 0;
+  AISOPOD_CO_ASSIGN_OR_RETURN(
+      http::Response response,
+      co_await run_request_call(request_call(std::move(request)), auth_.get(), options));
   co_return make_pull_stream(std::move(response), options_.provider_id);
 }
 

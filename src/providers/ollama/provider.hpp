@@ -62,14 +62,10 @@ class OllamaProvider final : public ModelProvider {
   const OllamaOptions& options() const { return options_; }
 
  private:
-  // send_checked() with the "is it running?" mapping of transport errors; `secrets` (the
-  // credential in `request`) are redacted from error messages.
-  Task<Result<http::Response>> send(http::Request request, std::vector<std::string> secrets) const;
-  // send() and the whole body.
-  Task<Result<std::string>> fetch(http::Request request, std::vector<std::string> secrets) const;
+  // A request for the shared request loop: bearer token per attempt, the error mapping, and the
+  // "is it running?" mapping of transport errors.
+  RequestCall request_call(http::Request request) const;
   Task<Result<PullStream>> start_pull(std::string name, CallOptions options);
-  // Adds the bearer token, the last step before sending, and appends it to `secrets`.
-  Status authorize(http::Request& request, std::vector<std::string>& secrets) const;
 
   OllamaOptions options_;
   std::shared_ptr<AuthProfileManager> auth_;

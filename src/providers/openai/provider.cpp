@@ -25,10 +25,10 @@ class OpenAIProvider final : public ModelProvider {
   std::string_view id() const override { return options_.provider_id; }
 
   Task<Result<std::vector<ModelInfo>>> list_models() override {
-    std::vector<std::string> secrets;
-    AISOPOD_CO_ASSIGN_OR_RETURN(http::Request request, models_request(secrets));
+    AISOPOD_CO_ASSIGN_OR_RETURN(RequestCall call, models_call());
+    const CallOptions options;  // a named value: see the note on CallOptions in provider.hpp
     AISOPOD_CO_ASSIGN_OR_RETURN(std::string body,
-                                co_await fetch_body(std::move(request), map_error_, id(), secrets));
+                                co_await run_fetch_call(std::move(call), auth_.get(), options));
     co_return decode_models(body, options_.provider_id);
   }
 
@@ -58,24 +58,24 @@ class OpenAIProvider final : public ModelProvider {
 
   Task<HealthStatus> health_check() override {
     co_return co_await run_health_probe([this]() -> Task<Status> {
-      std::vector<std::string> secrets;
-      AISOPOD_CO_ASSIGN_OR_RETURN(http::Request request, models_request(secrets));
-      Result<std::string> body = co_await fetch_body(std::move(request), map_error_, id(), secrets);
+      AISOPOD_CO_ASSIGN_OR_RETURN(RequestCall call, models_call());
+      CallOptions options;
+      options.max_retries = 0;  // a health check reports, it does not insist
+      Result<std::string> body = co_await run_fetch_call(std::move(call), auth_.get(), options);
       co_return body.status();
     });
   }
 
  private:
-  // GET /models with the credential; `secrets` receives it, to be redacted from errors.
-  Result<http::Request> models_request(std::vector<std::string>& secrets) const {
+  // GET /models, run through the shared request loop (credential added per attempt).
+  Result<RequestCall> models_call() const {
     AISOPOD_ASSIGN_OR_RETURN(http::Request request, encode_models_request(options_));
-    AISOPOD_ASSIGN_OR_RETURN(std::optional<AuthLease> lease,
-                             lease_for(auth_.get(), options_.provider_id));
-    if (lease) {
-      add_bearer_token(request, lease->secret);
-      if (!lease->secret.empty()) secrets.push_back(lease->secret);
-    }
-    return request;
+    RequestCall call;
+    call.provider_id = options_.provider_id;
+    call.request = std::move(request);
+    call.authorize = add_bearer_token;
+    call.map_error = map_error_;
+    return call;
   }
 
   OpenAIOptions options_;

@@ -336,6 +336,44 @@ TEST(OpenAIProvider, ListsModels) {
   EXPECT_EQ(requests[0].target, "/v1/models");
 }
 
+TEST(OpenAIProvider, ListingModelsWithARejectedFirstKeyRotatesAndCoolsIt) {
+  FakeUpstream upstream([](const RecordedRequest& request) {
+    if (request.header("Authorization") == "Bearer sk-first-rejected") {
+      return ScriptedResponse::with_body(401, "application/json",
+                                         R"({"error":{"message":"Incorrect API key"}})");
+    }
+    return ScriptedResponse::with_body(
+        200, "application/json",
+        R"({"object":"list","data":[{"id":"gpt-4o","object":"model","created":1,"owned_by":"system"}]})");
+  });
+  auto auth = std::make_shared<AuthProfileManager>(make_memory_auth_store());
+  auth->add_profile("openai", "first", []() -> Result<std::string> {
+    return std::string("sk-first-rejected");
+  });
+  auth->add_profile("openai", "second", []() -> Result<std::string> {
+    return std::string("sk-second-good");
+  });
+  OpenAIOptions options;
+  options.base_url = upstream.base_url() + "/v1";
+  auto provider = make_provider(options, auth);
+  auto models = run_task(provider->list_models());
+  ASSERT_TRUE(models.ok()) << models.error().to_string();
+  ASSERT_EQ(models->size(), 1u);
+  const auto requests = upstream.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[0].header("Authorization"), "Bearer sk-first-rejected");
+  EXPECT_EQ(requests[1].header("Authorization"), "Bearer sk-second-good");
+  const std::vector<ProfileState> states = auth->snapshot();
+  ASSERT_EQ(states.size(), 2u);
+  EXPECT_EQ(states[0].last_error, "unauthenticated");
+  EXPECT_TRUE(states[0].disabled_until.has_value());
+  EXPECT_TRUE(states[1].marked_good());
+  // The next listing goes straight to the good key.
+  ASSERT_TRUE(run_task(provider->list_models()).ok());
+  ASSERT_EQ(upstream.requests().size(), 3u);
+  EXPECT_EQ(upstream.requests()[2].header("Authorization"), "Bearer sk-second-good");
+}
+
 TEST(OpenAIProvider, HealthStates) {
   FakeUpstream healthy([](const RecordedRequest&) {
     return ScriptedResponse::with_body(200, "application/json", R"({"object":"list","data":[]})");
