@@ -1,0 +1,162 @@
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <mutex>
+#include <utility>
+
+#include "aisopod/credential.hpp"
+
+namespace aisopod {
+namespace asio = boost::asio;
+
+Credential Credential::api_key(std::string key) {
+  Credential c;
+  c.kind = Kind::kApiKey;
+  c.secret = std::move(key);
+  return c;
+}
+
+Credential Credential::bearer_token(std::string token, std::optional<SystemTime> expires_at) {
+  Credential c;
+  c.kind = Kind::kBearerToken;
+  c.secret = std::move(token);
+  c.expires_at = expires_at;
+  return c;
+}
+
+Credential Credential::aws_keys(std::string access_key_id, std::string secret_access_key,
+                                std::string session_token, std::optional<SystemTime> expires_at) {
+  Credential c;
+  c.kind = Kind::kAwsKeys;
+  c.access_key_id = std::move(access_key_id);
+  c.secret = std::move(secret_access_key);
+  c.session_token = std::move(session_token);
+  c.expires_at = expires_at;
+  return c;
+}
+
+std::vector<std::string> Credential::secrets() const {
+  std::vector<std::string> out;
+  for (const std::string* part : {&secret, &session_token, &access_key_id}) {
+    if (!part->empty()) out.push_back(*part);
+  }
+  return out;
+}
+
+namespace {
+
+class StaticSource final : public CredentialSource {
+ public:
+  explicit StaticSource(Credential credential) : credential_(std::move(credential)) {}
+  asio::awaitable<Result<Credential>> get() override { co_return credential_; }
+
+ private:
+  const Credential credential_;
+};
+
+class CachingSource final : public CredentialSource {
+ public:
+  using Fetch = std::function<asio::awaitable<Result<Credential>>()>;
+
+  CachingSource(Fetch fetch, std::chrono::milliseconds margin, std::shared_ptr<Clock> clock)
+      : fetch_(std::move(fetch)),
+        margin_(margin),
+        clock_(clock ? std::move(clock) : system_clock()) {}
+
+  asio::awaitable<Result<Credential>> get() override {
+    const asio::any_io_executor executor = co_await asio::this_coro::executor;
+    std::shared_ptr<Waiter> waiter;
+    {
+      std::lock_guard lock(mutex_);
+      if (cached_ && fresh(*cached_)) co_return *cached_;
+      if (in_flight_) {
+        waiter = std::make_shared<Waiter>(executor);
+        waiters_.push_back(waiter);
+      } else {
+        in_flight_ = true;
+      }
+    }
+    if (waiter) {
+      boost::system::error_code ignored;
+      co_await waiter->timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+      std::lock_guard lock(mutex_);
+      if (waiter->result) co_return *waiter->result;
+      co_return Status(StatusCode::kCancelled, "cancelled while waiting for a credential");
+    }
+    // This caller fetches for everyone. If its coroutine is destroyed before the fetch ends
+    // (its io_context stopped), the guard hands the waiters an error instead of leaving them
+    // waiting for ever.
+    FetchGuard guard{this};
+    Result<Credential> fetched = co_await fetch_();
+    guard.complete(fetched);
+    co_return fetched;
+  }
+
+ private:
+  // One caller waiting for another's fetch: woken on its own executor.
+  struct Waiter {
+    explicit Waiter(const asio::any_io_executor& executor)
+        : executor(executor), timer(executor, asio::steady_timer::time_point::max()) {}
+    asio::any_io_executor executor;
+    asio::steady_timer timer;
+    std::optional<Result<Credential>> result;  // guarded by the source's mutex
+  };
+
+  struct FetchGuard {
+    CachingSource* source;
+    bool done = false;
+    void complete(const Result<Credential>& result) {
+      done = true;
+      source->finish(result);
+    }
+    ~FetchGuard() {
+      if (!done) {
+        source->finish(Status(StatusCode::kCancelled, "the credential fetch was cancelled"));
+      }
+    }
+  };
+
+  bool fresh(const Credential& credential) const {
+    return !credential.expires_at || clock_->now() + margin_ < *credential.expires_at;
+  }
+
+  void finish(const Result<Credential>& result) {
+    std::vector<std::shared_ptr<Waiter>> waiters;
+    {
+      std::lock_guard lock(mutex_);
+      in_flight_ = false;
+      if (result.ok()) cached_ = *result;
+      waiters.swap(waiters_);
+      for (const auto& waiter : waiters) waiter->result = result;
+    }
+    // A timer is not thread-safe: each is cancelled on its own executor.
+    for (const auto& waiter : waiters) {
+      asio::post(waiter->executor, [waiter] { waiter->timer.cancel(); });
+    }
+  }
+
+  const Fetch fetch_;
+  const std::chrono::milliseconds margin_;
+  const std::shared_ptr<Clock> clock_;
+
+  std::mutex mutex_;  // guards everything below
+  std::optional<Credential> cached_;
+  bool in_flight_ = false;
+  std::vector<std::shared_ptr<Waiter>> waiters_;
+};
+
+}  // namespace
+
+std::shared_ptr<CredentialSource> make_static_credential_source(Credential credential) {
+  return std::make_shared<StaticSource>(std::move(credential));
+}
+
+std::shared_ptr<CredentialSource> make_caching_credential_source(
+    std::function<asio::awaitable<Result<Credential>>()> fetch,
+    std::chrono::milliseconds refresh_margin, std::shared_ptr<Clock> clock) {
+  return std::make_shared<CachingSource>(std::move(fetch), refresh_margin, std::move(clock));
+}
+
+}  // namespace aisopod
