@@ -1,5 +1,7 @@
 #include "providers/anthropic/stream_decoder.hpp"
 
+#include "providers/common/sse_events.hpp"
+
 #include <simdjson.h>
 #include <boost/json.hpp>
 #include <cmath>
@@ -172,14 +174,6 @@ bool is_blank(std::string_view s) {
   return true;
 }
 
-void merge_usage(std::optional<Usage>& into, const Usage& piece) {
-  if (into) {
-    into->merge_max(piece);
-  } else {
-    into = piece;
-  }
-}
-
 FinishReason finish_for(std::string_view raw, bool json_tool_called, int tool_calls) {
   // The JSON-mode tool is how the answer is delivered, not a call the caller must run.
   if (raw == "tool_use" && json_tool_called && tool_calls == 0) return FinishReason::kStop;
@@ -204,68 +198,36 @@ struct StreamDecoder::Scratch {
 StreamDecoder::StreamDecoder(std::string provider_id, DecodeOptions options)
     : provider_id_(std::move(provider_id)),
       options_(std::move(options)),
-      scratch_(std::make_unique<Scratch>()) {}
+      scratch_(std::make_unique<Scratch>()),
+      assembler_(provider_id_) {}
 StreamDecoder::~StreamDecoder() = default;
 StreamDecoder::StreamDecoder(StreamDecoder&&) noexcept = default;
 StreamDecoder& StreamDecoder::operator=(StreamDecoder&&) noexcept = default;
 
 void StreamDecoder::feed(std::string_view bytes) {
-  if (done_ || finish_status_) return;
+  if (assembler_.done()) return;
   sse_.feed(bytes);
 }
 
-void StreamDecoder::fail(Status status) {
-  if (status.provider().empty()) status.set_provider(provider_id_);
-  error_ = std::move(status);
-  done_ = true;
+Result<std::optional<ChatCompletionChunk>> StreamDecoder::next() {
+  return assembler_.next([this] { return decode_one_event(); });
 }
 
-Result<std::optional<ChatCompletionChunk>> StreamDecoder::next() {
-  for (;;) {
-    if (!ready_.empty()) {
-      ChatCompletionChunk chunk = std::move(ready_.front());
-      ready_.pop_front();
-      return std::optional<ChatCompletionChunk>(std::move(chunk));
-    }
-    if (!error_.ok()) return error_;
-    if (done_) return std::optional<ChatCompletionChunk>();
-    auto event = sse_.next();
-    if (!event.ok()) {
-      fail(event.error());
-      continue;
-    }
-    if (!event->has_value()) return std::optional<ChatCompletionChunk>();
-    process_event(**event);
-  }
+bool StreamDecoder::decode_one_event() {
+  return providers::decode_one_sse_event(
+      sse_, assembler_, [this](const codec::SseEvent& event) { process_event(event); });
 }
 
 Status StreamDecoder::finish() {
-  if (finish_status_) return *finish_status_;
-  while (!done_) {
-    auto event = sse_.next();
-    if (!event.ok()) {
-      fail(event.error());
-      break;
-    }
-    if (!event->has_value()) break;
-    process_event(**event);
+  while (!assembler_.done() && decode_one_event()) {
   }
-  if (!done_) {
+  if (!assembler_.done()) {
     const Status framing = sse_.finish();
     std::string message = "stream ended before message_stop";
     if (!framing.ok()) message += " (" + framing.message() + ")";
-    fail(Status(StatusCode::kProtocolError, std::move(message)));
+    assembler_.fail(Status(StatusCode::kProtocolError, std::move(message)));
   }
-  done_ = true;
-  finish_status_ = error_;
-  return error_;
-}
-
-ChatCompletionChunk& StreamDecoder::open_chunk() {
-  ChatCompletionChunk& chunk = ready_.emplace_back();
-  chunk.id = id_;
-  chunk.model = model_;
-  return chunk;
+  return assembler_.status();
 }
 
 StreamDecoder::Block* StreamDecoder::find_block(std::int64_t wire_index) {
@@ -275,8 +237,8 @@ StreamDecoder::Block* StreamDecoder::find_block(std::int64_t wire_index) {
   return nullptr;
 }
 
-bool StreamDecoder::process_event(const codec::SseEvent& event) {
-  if (is_blank(event.data)) return true;
+void StreamDecoder::process_event(const codec::SseEvent& event) {
+  if (is_blank(event.data)) return;
   // The SSE decoder guarantees kJsonPadding readable bytes after the data: parse in place.
   // Trailing spaces after the JSON (Anthropic pads data lines) are plain whitespace to simdjson.
   static_assert(codec::kJsonPadding >= simdjson::SIMDJSON_PADDING);
@@ -287,42 +249,37 @@ bool StreamDecoder::process_event(const codec::SseEvent& event) {
   error_code code = scratch_->parser.iterate(padded).get(document);
   if (code == simdjson::SUCCESS) code = parse_event(document, view);
   if (code != simdjson::SUCCESS) {
-    fail(Status(StatusCode::kProtocolError, std::string("malformed stream event (") +
-                                                simdjson::error_message(code) +
-                                                "): " + excerpt(event.data)));
-    return false;
+    assembler_.fail(Status(StatusCode::kProtocolError, std::string("malformed stream event (") +
+                                                           simdjson::error_message(code) +
+                                                           "): " + excerpt(event.data)));
+    return;
   }
   const std::string_view type = view.type.empty() ? event.event : view.type;
 
   if (type == "content_block_delta") {
     Block* block = view.has_index ? find_block(view.index) : nullptr;
-    if (block == nullptr) return true;
+    if (block == nullptr) return;
     const std::string_view delta = view.delta_type;
-    if (delta == "text_delta" && block->kind == BlockKind::kText && !view.delta_text.empty()) {
-      open_chunk().delta.content.assign(view.delta_text);
-    } else if (delta == "thinking_delta" && block->kind == BlockKind::kThinking &&
-               !view.delta_thinking.empty()) {
-      open_chunk().delta.reasoning.assign(view.delta_thinking);
-    } else if (delta == "signature_delta" && block->kind == BlockKind::kThinking &&
-               !view.delta_signature.empty()) {
-      open_chunk().delta.reasoning_signature.assign(view.delta_signature);
+    if (delta == "text_delta" && block->kind == BlockKind::kText) {
+      assembler_.text(view.delta_text);
+    } else if (delta == "thinking_delta" && block->kind == BlockKind::kThinking) {
+      assembler_.reasoning(view.delta_thinking);
+    } else if (delta == "signature_delta" && block->kind == BlockKind::kThinking) {
+      assembler_.reasoning_signature(view.delta_signature);
     } else if (delta == "input_json_delta" && !view.delta_partial_json.empty()) {
       if (block->kind == BlockKind::kToolUse) {
         block->has_arguments = true;
-        ToolCallDelta call;
-        call.index = block->tool_index;
-        call.arguments.assign(view.delta_partial_json);
-        open_chunk().delta.tool_calls.push_back(std::move(call));
+        assembler_.tool_call_arguments(block->tool_key, view.delta_partial_json);
       } else if (block->kind == BlockKind::kJsonTool) {
         block->has_arguments = true;
-        open_chunk().delta.content.assign(view.delta_partial_json);
+        assembler_.text(view.delta_partial_json);
       }
     }
-    return true;
+    return;
   }
 
   if (type == "content_block_start") {
-    if (!view.has_index) return true;
+    if (!view.has_index) return;
     Block* block = find_block(view.index);
     if (block == nullptr) {
       block = &blocks_.emplace_back();
@@ -331,30 +288,24 @@ bool StreamDecoder::process_event(const codec::SseEvent& event) {
     *block = Block{view.index, BlockKind::kSkipped, 0, false};
     const std::string_view kind = view.block_type;
     if (kind == "text") {
-      if (!options_.json_tool_name.empty() && options_.json_tool_forced) return true;
+      if (!options_.json_tool_name.empty() && options_.json_tool_forced) return;
       block->kind = BlockKind::kText;
-      if (!view.block_text.empty()) open_chunk().delta.content.assign(view.block_text);
+      assembler_.text(view.block_text);
     } else if (kind == "thinking") {
       block->kind = BlockKind::kThinking;
-      if (!view.block_thinking.empty() || !view.block_signature.empty()) {
-        ChatCompletionChunk& chunk = open_chunk();
-        chunk.delta.reasoning.assign(view.block_thinking);
-        chunk.delta.reasoning_signature.assign(view.block_signature);
-      }
+      assembler_.reasoning(view.block_thinking);
+      assembler_.reasoning_signature(view.block_signature);
     } else if (kind == "redacted_thinking") {
-      if (!view.block_data.empty()) open_chunk().delta.redacted_reasoning.assign(view.block_data);
+      assembler_.redacted_reasoning(view.block_data);
     } else if (kind == "tool_use") {
       if (!options_.json_tool_name.empty() && view.block_name == options_.json_tool_name) {
         block->kind = BlockKind::kJsonTool;
         json_tool_called_ = true;
       } else {
+        // Block indexes restart with a repeated message_start; the call count does not.
         block->kind = BlockKind::kToolUse;
-        block->tool_index = tool_calls_++;
-        ToolCallDelta call;
-        call.index = block->tool_index;
-        call.id.assign(view.block_id);
-        call.name.assign(view.block_name);
-        open_chunk().delta.tool_calls.push_back(std::move(call));
+        block->tool_key = assembler_.tool_call_count();
+        assembler_.tool_call_start(block->tool_key, view.block_id, view.block_name);
       }
       // The input arrives as input_json_delta fragments; an input given whole at the start
       // (some proxies) is kept for content_block_stop.
@@ -363,73 +314,64 @@ bool StreamDecoder::process_event(const codec::SseEvent& event) {
         pending_input_index_ = view.index;
       }
     }
-    return true;
+    return;
   }
 
   if (type == "content_block_stop") {
     Block* block = view.has_index ? find_block(view.index) : nullptr;
-    if (block == nullptr) return true;
+    if (block == nullptr) return;
     if ((block->kind == BlockKind::kToolUse || block->kind == BlockKind::kJsonTool) &&
         !block->has_arguments) {
       // A call without arguments streams only "": its arguments are the empty object.
-      std::string input = "{}";
+      std::string_view input = "{}";
       if (pending_input_index_ == block->wire_index && !pending_input_.empty()) {
-        input = std::move(pending_input_);
+        input = pending_input_;
       }
       block->has_arguments = true;
       if (block->kind == BlockKind::kToolUse) {
-        ToolCallDelta call;
-        call.index = block->tool_index;
-        call.arguments = std::move(input);
-        open_chunk().delta.tool_calls.push_back(std::move(call));
+        assembler_.tool_call_arguments(block->tool_key, input);
       } else {
-        open_chunk().delta.content = std::move(input);
+        assembler_.text(input);
       }
     }
     if (pending_input_index_ == block->wire_index) {
       pending_input_.clear();
       pending_input_index_ = -1;
     }
-    return true;
+    return;
   }
 
   if (type == "message_start") {
-    if (!view.message_id.empty()) id_.assign(view.message_id);
-    if (!view.message_model.empty()) model_.assign(view.message_model);
-    if (view.has_message_usage) merge_usage(usage_, view.message_usage);
+    assembler_.set_id_model(view.message_id, view.message_model);
+    if (view.has_message_usage) assembler_.usage(view.message_usage);
     // A second message_start means the upstream restarted the message: its blocks start again
     // at index 0. Tool-call numbering continues so that indexes stay unique.
     blocks_.clear();
     pending_input_.clear();
     pending_input_index_ = -1;
     stop_reason_.clear();
-    if (!role_sent_) {
-      role_sent_ = true;
-      open_chunk().delta.role = Role::kAssistant;
-    }
-    return true;
+    assembler_.role(Role::kAssistant);
+    return;
   }
 
   if (type == "message_delta") {
     if (!view.delta_stop_reason.empty()) stop_reason_.assign(view.delta_stop_reason);
-    if (view.has_usage) merge_usage(usage_, view.usage);
-    return true;
+    if (view.has_usage) assembler_.usage(view.usage);
+    return;
   }
 
   if (type == "message_stop") {
-    ChatCompletionChunk& chunk = open_chunk();
-    chunk.finish_reason = finish_for(stop_reason_, json_tool_called_, tool_calls_);
-    chunk.raw_finish_reason = stop_reason_;
-    chunk.usage = usage_;
-    done_ = true;
-    return true;
+    // The finish chunk carries the usage merged from message_start and message_delta.
+    assembler_.finish(finish_for(stop_reason_, json_tool_called_, assembler_.tool_call_count()),
+                      stop_reason_);
+    assembler_.end_of_stream();
+    return;
   }
 
   if (type == "error") {
-    fail(status_from_stream_error(event.data, provider_id_));
-    return false;
+    assembler_.fail(status_from_stream_error(event.data, provider_id_));
   }
-  return true;  // ping, and event types this decoder does not know
+  // ping, and event types this decoder does not know, add nothing.
 }
 
 Result<std::vector<ChatCompletionChunk>> decode_message(std::string_view body,

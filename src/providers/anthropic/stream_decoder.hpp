@@ -4,7 +4,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,6 +13,7 @@
 #include "aisopod/status.hpp"
 #include "aisopod/types.hpp"
 #include "codec/sse.hpp"
+#include "core/chunk_assembler.hpp"
 #include "providers/anthropic/request_encoder.hpp"
 
 namespace aisopod::anthropic {
@@ -50,7 +50,8 @@ FinishReason finish_reason_from_anthropic(std::string_view raw);
 //     cache_write_tokens) is merged field by field, larger value wins, from message_start and
 //     message_delta, and reported once: in the last chunk, emitted at message_stop, which also
 //     carries the finish reason and the raw stop_reason (stop and "" when none came).
-//   - Every chunk carries the id and model of the message.
+//   - id and model come with the first chunk, and again after a repeated message_start that
+//     changes them.
 // Errors, all sticky and carrying the provider id: an `error` event (mapped by
 // status_from_stream_error: overloaded_error -> overloaded, ...; the chunks decoded before it
 // are returned first); a payload that is not a JSON object (protocol_error with an excerpt);
@@ -83,35 +84,27 @@ class StreamDecoder {
   struct Block {
     std::int64_t wire_index = 0;
     BlockKind kind = BlockKind::kSkipped;
-    int tool_index = 0;          // kToolUse: the dense tool-call index
+    std::int64_t tool_key = 0;   // kToolUse: the call's key for the assembler (unique per call)
     bool has_arguments = false;  // kToolUse / kJsonTool: a non-empty fragment arrived
   };
 
-  // Decodes one SSE event into ready_; false after an error (made sticky by fail()).
-  bool process_event(const codec::SseEvent& event);
-  void fail(Status status);
-  ChatCompletionChunk& open_chunk();
+  // Decodes one SSE event into events on assembler_; false when no complete event is
+  // buffered. Errors go to assembler_.fail().
+  bool decode_one_event();
+  void process_event(const codec::SseEvent& event);
   Block* find_block(std::int64_t wire_index);
 
   codec::SseDecoder sse_;
   std::string provider_id_;
   DecodeOptions options_;
   std::unique_ptr<Scratch> scratch_;  // simdjson parser
-  Status error_;
-  std::optional<Status> finish_status_;
-  bool done_ = false;  // message_stop seen or an error: no more events are read
-  bool role_sent_ = false;
-  std::string id_;
-  std::string model_;
-  std::optional<Usage> usage_;
+  ChunkAssembler assembler_;
   std::string stop_reason_;
   bool json_tool_called_ = false;
-  int tool_calls_ = 0;  // real tool calls seen (dense indexes handed out)
   std::vector<Block> blocks_;
   // A tool_use input given whole in content_block_start, for the block at this wire index.
   std::string pending_input_;
   std::int64_t pending_input_index_ = -1;
-  std::deque<ChatCompletionChunk> ready_;
 };
 
 // Decodes the body of a successful non-streaming POST /v1/messages into the chunks of the whole

@@ -59,11 +59,20 @@ void expect_well_formed(const std::vector<ChatCompletionChunk>& chunks, const st
   EXPECT_EQ(chunks.front().delta.role, Role::kAssistant) << name;
   std::set<int> seen_calls;
   int next_index = 0;
+  // id and model: on the first chunk, and later only where one of them changes.
+  EXPECT_FALSE(chunks.front().id.empty()) << name;
+  EXPECT_FALSE(chunks.front().model.empty()) << name;
+  std::string id;
+  std::string model;
   for (std::size_t i = 0; i < chunks.size(); ++i) {
     const ChatCompletionChunk& c = chunks[i];
     const bool last = i + 1 == chunks.size();
-    EXPECT_FALSE(c.id.empty()) << name << " chunk " << i;
-    EXPECT_FALSE(c.model.empty()) << name << " chunk " << i;
+    EXPECT_EQ(c.id.empty(), c.model.empty()) << name << " chunk " << i;
+    if (!c.id.empty()) {
+      EXPECT_TRUE(c.id != id || c.model != model) << name << " chunk " << i << ": repeated";
+      id = c.id;
+      model = c.model;
+    }
     EXPECT_EQ(c.usage.has_value(), last) << name << " chunk " << i;
     EXPECT_EQ(c.finish_reason != FinishReason::kNone, last) << name << " chunk " << i;
     if (i > 0) {
@@ -292,6 +301,12 @@ TEST(AnthropicStreamDecoder, SplicedMessageStartKeepsToolIndexesUnique) {
   EXPECT_EQ(c.message.tool_calls[1].arguments, R"({"value":"Sparkle Day"})");
   EXPECT_EQ(c.finish_reason, FinishReason::kToolCalls);
   EXPECT_EQ(c.usage->output_tokens, 65);
+  // The restarted message's id is announced once, on its first chunk.
+  std::vector<std::string> ids;
+  for (const ChatCompletionChunk& chunk : d.chunks) {
+    if (!chunk.id.empty()) ids.push_back(chunk.id);
+  }
+  EXPECT_EQ(ids, (std::vector<std::string>{"msg_first", "msg_second"}));
 }
 
 TEST(AnthropicStreamDecoder, LangchaingoStreamWithPaddedLines) {

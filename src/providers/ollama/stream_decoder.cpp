@@ -197,48 +197,42 @@ Status protocol_error(std::string message, std::string_view provider_id) {
   return status;
 }
 
-// Turns the fields of one line into at most one chunk. `always` emits a chunk even when the
-// line adds nothing (the non-streaming answer).
-std::optional<ChatCompletionChunk> build_chunk(const LineFields& fields,
-                                               StreamDecoder::State& state, bool always) {
-  if (!fields.model.empty()) state.model.assign(fields.model);
-  if (state.id.empty() && !state.model.empty()) {
-    state.id = "ollama-" + state.model;
+// Maps the fields of one line to events on `out`: at most one chunk. `id` is the made-up
+// response id, set from the first line with a model. `whole_body` (the non-streaming answer)
+// makes the line the last one even without done:true, and gives a chunk even when it adds
+// nothing.
+void map_line(const LineFields& fields, std::string& id, ChunkAssembler& out, bool whole_body) {
+  if (id.empty() && !fields.model.empty()) {
+    id = "ollama-";
+    id.append(fields.model);
     if (!fields.created_at.empty()) {
-      state.id += '-';
-      state.id.append(fields.created_at);
+      id += '-';
+      id.append(fields.created_at);
     }
   }
+  out.set_id_model(id, fields.model);
   const bool adds = !fields.content.empty() || !fields.thinking.empty() ||
                     !fields.tool_calls.empty() || fields.done;
-  if (!adds && !always) return std::nullopt;
-  ChatCompletionChunk chunk;
-  chunk.id = state.id;
-  chunk.model = state.model;
-  if (!state.role_sent) {
-    chunk.delta.role = Role::kAssistant;
-    state.role_sent = true;
-  }
-  chunk.delta.content.assign(fields.content);
-  chunk.delta.reasoning.assign(fields.thinking);
+  if (!adds && !whole_body) return;
+  out.role(Role::kAssistant);
+  out.text(fields.content);
+  out.reasoning(fields.thinking);
   for (const ToolCallFields& call : fields.tool_calls) {
-    ToolCallDelta delta;
-    delta.index = state.tool_calls++;
-    delta.id = call.id.empty() ? "call_" + std::to_string(delta.index) : call.id;
-    delta.name = call.name;
-    delta.arguments = call.arguments.empty() ? "{}" : call.arguments;
-    chunk.delta.tool_calls.push_back(std::move(delta));
+    // Calls come whole: the running count is their key, and their index.
+    const int index = out.tool_call_count();
+    const std::string made_up_id = call.id.empty() ? "call_" + std::to_string(index) : "";
+    out.tool_call(index, call.id.empty() ? made_up_id : call.id, call.name,
+                  call.arguments.empty() ? std::string_view("{}") : call.arguments);
   }
-  if (fields.done || always) {
-    state.done = true;
-    chunk.raw_finish_reason.assign(fields.done_reason);
-    chunk.finish_reason = finish_reason_from_ollama(fields.done_reason, state.tool_calls > 0);
+  if (fields.done || whole_body) {
+    out.finish(finish_reason_from_ollama(fields.done_reason, out.tool_call_count() > 0),
+               fields.done_reason);
     Usage usage;
     usage.input_tokens = fields.prompt_eval_count;
     usage.output_tokens = fields.eval_count;
-    chunk.usage = usage;
+    out.usage(usage);
+    out.end_of_stream();
   }
-  return chunk;
 }
 
 }  // namespace
@@ -248,89 +242,63 @@ struct StreamDecoder::Parser {
   LineFields fields;
 };
 
-StreamDecoder::StreamDecoder(std::string provider_id) : parser_(std::make_unique<Parser>()) {
-  state_.provider_id = std::move(provider_id);
-}
+StreamDecoder::StreamDecoder(std::string provider_id)
+    : provider_id_(std::move(provider_id)),
+      parser_(std::make_unique<Parser>()),
+      assembler_(provider_id_) {}
 StreamDecoder::~StreamDecoder() = default;
 StreamDecoder::StreamDecoder(StreamDecoder&&) noexcept = default;
 StreamDecoder& StreamDecoder::operator=(StreamDecoder&&) noexcept = default;
 
 void StreamDecoder::feed(std::string_view bytes) {
-  if (!error_.ok() || state_.done || finish_status_) return;
+  if (assembler_.done()) return;
   ndjson_.feed(bytes);
 }
 
-bool StreamDecoder::process_line(std::string_view line) {
+void StreamDecoder::process_line(std::string_view line) {
   LineFields& fields = parser_->fields;
   fields = LineFields{};
   if (parse_fields(parser_->parser, line.data(), line.size(), fields) != simdjson::SUCCESS) {
-    error_ = protocol_error("malformed JSON line in the Ollama stream: " + excerpt(line),
-                            state_.provider_id);
-    return false;
+    assembler_.fail(
+        protocol_error("malformed JSON line in the Ollama stream: " + excerpt(line), provider_id_));
+    return;
   }
   if (fields.has_error) {
-    error_ = status_from_stream_error(fields.error, state_.provider_id);
-    return false;
+    assembler_.fail(status_from_stream_error(fields.error, provider_id_));
+    return;
   }
-  if (std::optional<ChatCompletionChunk> chunk = build_chunk(fields, state_, false)) {
-    ready_.push_back(std::move(*chunk));
-  }
-  return true;
+  map_line(fields, id_, assembler_, false);
 }
 
 Result<std::optional<ChatCompletionChunk>> StreamDecoder::next() {
-  for (;;) {
-    if (ready_head_ < ready_.size()) {
-      ChatCompletionChunk chunk = std::move(ready_[ready_head_++]);
-      if (ready_head_ == ready_.size()) {
-        ready_.clear();
-        ready_head_ = 0;
-      }
-      return std::optional<ChatCompletionChunk>(std::move(chunk));
-    }
-    if (!error_.ok()) return error_;
-    if (state_.done) return std::optional<ChatCompletionChunk>();
-    Result<std::optional<std::string_view>> line = ndjson_.next();
-    if (!line.ok()) {
-      error_ = line.error();
-      if (error_.provider().empty()) error_.set_provider(state_.provider_id);
-      continue;
-    }
-    if (!line->has_value()) return std::optional<ChatCompletionChunk>();
-    process_line(**line);
+  return assembler_.next([this] { return decode_one_line(); });
+}
+
+bool StreamDecoder::decode_one_line() {
+  Result<std::optional<std::string_view>> line = ndjson_.next();
+  if (!line.ok()) {
+    assembler_.fail(line.error());
+    return true;
   }
+  if (!line->has_value()) return false;
+  process_line(**line);
+  assembler_.end_event();
+  return true;
 }
 
 Status StreamDecoder::finish() {
-  if (finish_status_) return *finish_status_;
-  if (error_.ok() && !state_.done) {
+  if (!assembler_.done()) {
     Status framing = ndjson_.finish();
-    if (!framing.ok()) {
-      error_ = framing;
-      if (error_.provider().empty()) error_.set_provider(state_.provider_id);
+    if (!framing.ok()) assembler_.fail(std::move(framing));
+    // Decode what is still buffered (a last line without a newline); the chunks queue.
+    while (!assembler_.done() && decode_one_line()) {
     }
-    // Decode what is still buffered (a last line without a newline) into ready_.
-    while (error_.ok() && !state_.done) {
-      Result<std::optional<std::string_view>> line = ndjson_.next();
-      if (!line.ok()) {
-        error_ = line.error();
-        if (error_.provider().empty()) error_.set_provider(state_.provider_id);
-        break;
-      }
-      if (!line->has_value()) break;
-      process_line(**line);
+    if (!assembler_.done()) {
+      assembler_.fail(
+          protocol_error("Ollama stream ended early (no done:true object)", provider_id_));
     }
   }
-  if (!error_.ok()) {
-    finish_status_ = error_;
-  } else if (!state_.done) {
-    finish_status_ =
-        protocol_error("Ollama stream ended early (no done:true object)", state_.provider_id);
-    error_ = *finish_status_;
-  } else {
-    finish_status_ = Status();
-  }
-  return *finish_status_;
+  return assembler_.status();
 }
 
 FinishReason finish_reason_from_ollama(std::string_view raw, bool had_tool_calls) {
@@ -347,9 +315,13 @@ Result<ChatCompletionChunk> decode_chat_response(std::string_view body,
     return protocol_error("malformed JSON in the Ollama response: " + excerpt(body), provider_id);
   }
   if (fields.has_error) return status_from_stream_error(fields.error, provider_id);
-  StreamDecoder::State state;
-  state.provider_id.assign(provider_id);
-  return *build_chunk(fields, state, true);
+  // The same mapping as a stream of one line: one chunk with everything.
+  ChunkAssembler assembler{std::string(provider_id)};
+  std::string id;
+  map_line(fields, id, assembler, true);
+  Result<std::optional<ChatCompletionChunk>> chunk = assembler.next();
+  if (!chunk.ok()) return chunk.error();
+  return std::move(**chunk);
 }
 
 }  // namespace aisopod::ollama

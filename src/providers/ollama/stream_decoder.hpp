@@ -3,16 +3,15 @@
 // non-streaming decoder (decode_chat_response, pure).
 #pragma once
 
-#include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "aisopod/status.hpp"
 #include "aisopod/types.hpp"
 #include "codec/ndjson.hpp"
+#include "core/chunk_assembler.hpp"
 
 namespace aisopod::ollama {
 
@@ -32,8 +31,9 @@ namespace aisopod::ollama {
 //   - Tool calls arrive whole: each becomes one delta with a dense index (0, 1, 2 in order of
 //     appearance), its id (the payload's "id", or "call_<index>" when absent), its name, and
 //     its arguments object as compact JSON text (a string value is passed through as is).
-//   - Every chunk carries model (the latest seen) and an id that Ollama does not send:
-//     "ollama-<model>-<created_at>" from the first line, the same for the whole response.
+//   - id and model come with the first chunk, and again when the model changes. The id is
+//     one Ollama does not send: "ollama-<model>-<created_at>" from the first line, the same
+//     for the whole response.
 //   - The `done:true` line is the last chunk: finish reason from done_reason (length ->
 //     length; stop, load, unload, absent -> stop, or tool_calls when the answer holds tool
 //     calls; the raw string is kept), usage {input: prompt_eval_count, output: eval_count}
@@ -65,28 +65,18 @@ class StreamDecoder {
   // early". Calling it again returns the same status.
   Status finish();
 
-  // Per-response state shared with decode_chat_response(); internal.
-  struct State {
-    std::string provider_id;
-    std::string id;
-    std::string model;
-    bool role_sent = false;
-    bool done = false;
-    int tool_calls = 0;
-  };
-
  private:
   struct Parser;
-  // Decodes one line into ready_; false (with error_ set) on an error.
-  bool process_line(std::string_view line);
+  // Decodes one line into events on assembler_; false when no complete line is buffered.
+  // Errors go to assembler_.fail().
+  bool decode_one_line();
+  void process_line(std::string_view line);
 
   codec::NdjsonDecoder ndjson_;
+  std::string provider_id_;
   std::unique_ptr<Parser> parser_;  // simdjson parser, reused for every line
-  State state_;
-  Status error_;
-  std::optional<Status> finish_status_;
-  std::vector<ChatCompletionChunk> ready_;  // decoded, not yet returned
-  std::size_t ready_head_ = 0;
+  ChunkAssembler assembler_;
+  std::string id_;  // made up from the first line with a model (Ollama sends none)
 };
 
 // The normalized finish reason for an Ollama done_reason: length -> length; anything else

@@ -1,5 +1,7 @@
 #include "providers/openai/stream_decoder.hpp"
 
+#include "providers/common/sse_events.hpp"
+
 #include <simdjson.h>
 #include <cmath>
 #include <utility>
@@ -65,15 +67,6 @@ struct PayloadView {
     has_usage = false;
     has_error = false;
     choice.reset();
-  }
-};
-
-// Builds a chunk in place by default-initialization, which (unlike the value-initialization
-// of emplace()) does not zero the whole object first.
-struct FreshChunk {
-  operator ChatCompletionChunk() const {  // NOLINT(google-explicit-constructor)
-    ChatCompletionChunk chunk;            // default-initialized: members take their initializers
-    return chunk;
   }
 };
 
@@ -243,8 +236,10 @@ error_code parse_choices(od::value& value, PayloadView& payload, std::vector<Too
   return simdjson::SUCCESS;
 }
 
-error_code parse_payload(od::document& document, PayloadView& payload,
-                         std::vector<ToolCallView>& calls) {
+// Kept out of line: inlined into process_event(), g++ 12 laid out the on-demand walk so that
+// decoding ran ~5% slower (BENCHMARKS.md, "Chunk assembler A/B").
+[[gnu::noinline]] error_code parse_payload(od::document& document, PayloadView& payload,
+                                           std::vector<ToolCallView>& calls) {
   auto root_result = document.get_object();
   if (const error_code e = root_result.error(); e != simdjson::SUCCESS) return e;
   od::object& root = root_result.value_unsafe();
@@ -328,149 +323,60 @@ FinishReason finish_reason_from_openai(std::string_view raw) {
 }
 
 StreamDecoder::StreamDecoder(std::string provider_id)
-    : provider_id_(std::move(provider_id)), scratch_(std::make_unique<Scratch>()) {}
+    : provider_id_(std::move(provider_id)),
+      scratch_(std::make_unique<Scratch>()),
+      assembler_(provider_id_) {}
 StreamDecoder::~StreamDecoder() = default;
 StreamDecoder::StreamDecoder(StreamDecoder&&) noexcept = default;
 StreamDecoder& StreamDecoder::operator=(StreamDecoder&&) noexcept = default;
 
 void StreamDecoder::feed(std::string_view bytes) {
-  if (done_ || finish_status_ || !error_.ok()) return;
+  if (assembler_.done()) return;
   sse_.feed(bytes);
 }
 
-void StreamDecoder::fail(Status status) {
-  if (status.provider().empty()) status.set_provider(provider_id_);
-  error_ = std::move(status);
-  done_ = true;
+// The chunk is built in place inside the Result next() returns (ChunkAssembler::next(pump)).
+Result<std::optional<ChatCompletionChunk>> StreamDecoder::next() {
+  return assembler_.next([this] { return decode_one_event(); });
 }
 
-// The chunk is built in place inside the returned Result (NRVO), so the common path moves no
-// chunk at all; a second chunk from the same event waits in ready_.
-Result<std::optional<ChatCompletionChunk>> StreamDecoder::next() {
-  Result<std::optional<ChatCompletionChunk>> result{std::optional<ChatCompletionChunk>()};
-  std::optional<ChatCompletionChunk>& out = *result;
-  for (;;) {
-    if (ready_head_ < ready_.size()) {
-      out.emplace(std::move(ready_[ready_head_++]));
-      if (ready_head_ == ready_.size()) {
-        ready_.clear();
-        ready_head_ = 0;
-      }
-      return result;
-    }
-    if (!error_.ok()) {
-      result = Result<std::optional<ChatCompletionChunk>>(error_);
-      return result;
-    }
-    if (done_) return result;
-    auto event = sse_.next();
-    if (!event.ok()) {
-      fail(event.error());
-      continue;
-    }
-    if (!event->has_value()) return result;
-    if (!process_event(**event, &out)) {
-      out.reset();  // an event that fails emits nothing (and none did before it)
-      continue;
-    }
-    if (out) return result;
-  }
+bool StreamDecoder::decode_one_event() {
+  return providers::decode_one_sse_event(
+      sse_, assembler_, [this](const codec::SseEvent& event) { process_event(event); });
 }
 
 Status StreamDecoder::finish() {
-  if (finish_status_) return *finish_status_;
-  if (!done_) {
-    // Decode what is still buffered; the chunks wait in ready_ for next().
-    for (;;) {
-      auto event = sse_.next();
-      if (!event.ok()) {
-        fail(event.error());
-        break;
-      }
-      if (!event->has_value()) break;
-      if (!process_event(**event, nullptr)) break;
-      if (done_) break;
-    }
+  // Decode what is still buffered; the chunks queue in the assembler for next().
+  while (!assembler_.done() && decode_one_event()) {
   }
-  if (error_.ok() && !done_) {
+  if (!assembler_.done()) {
     // The framing status matters only when the stream is incomplete anyway: a last
     // "data: [DONE]" without its blank line after a finish reason is a complete answer.
     const Status framing = sse_.finish();
-    if (finish_seen_) {
-      end_of_stream(nullptr);
+    if (assembler_.finish_seen()) {
+      assembler_.end_of_stream();
     } else {
       std::string message = "stream ended early: no finish reason and no [DONE]";
       if (!framing.ok()) message += " (" + framing.message() + ")";
-      fail(Status(StatusCode::kProtocolError, std::move(message)));
+      assembler_.fail(Status(StatusCode::kProtocolError, std::move(message)));
     }
   }
-  done_ = true;
-  finish_status_ = error_;
-  return error_;
+  return assembler_.status();
 }
 
-ChatCompletionChunk& StreamDecoder::open_chunk(std::optional<ChatCompletionChunk>* out) {
-  ChatCompletionChunk& chunk = out != nullptr && !out->has_value()
-                                   ? out->emplace(FreshChunk{})
-                                   : ready_.emplace_back(FreshChunk{});
-  // id and model go out on the first chunk and again only when they change: copying them
-  // into every chunk cost two allocations per chunk, a third of the decoding time.
-  if (announce_id_) {
-    chunk.id = id_;
-    chunk.model = model_;
-    announce_id_ = false;
-  }
-  return chunk;
-}
-
-void StreamDecoder::drop_chunk(const ChatCompletionChunk& chunk,
-                               std::optional<ChatCompletionChunk>* out) {
-  // A dropped chunk that carried id and model leaves them still to be announced.
-  if (!chunk.id.empty() || !chunk.model.empty()) announce_id_ = true;
-  if (out != nullptr && out->has_value() && &**out == &chunk) {
-    out->reset();
-  } else {
-    ready_.pop_back();  // open_chunk() put it last
-  }
-}
-
-void StreamDecoder::emit(ChatCompletionChunk&& chunk, std::optional<ChatCompletionChunk>* out) {
-  if (out != nullptr && !out->has_value()) {
-    out->emplace(std::move(chunk));
-  } else {
-    ready_.push_back(std::move(chunk));
-  }
-}
-
-void StreamDecoder::end_of_stream(std::optional<ChatCompletionChunk>* out) {
-  done_ = true;
-  if (held_) {
-    if (usage_ && !usage_reported_) held_->usage = usage_;
-    usage_reported_ = true;
-    emit(std::move(*held_), out);
-    held_.reset();
-  } else if (!finish_seen_) {
-    // [DONE] without a finish reason: the answer is complete, its reason unknown.
-    finish_seen_ = true;
-    ChatCompletionChunk& chunk = open_chunk(out);
-    chunk.finish_reason = FinishReason::kStop;
-    if (usage_ && !usage_reported_) chunk.usage = usage_;
-    usage_reported_ = true;
-  }
-}
-
-bool StreamDecoder::process_event(const codec::SseEvent& event,
-                                  std::optional<ChatCompletionChunk>* out) {
+void StreamDecoder::process_event(const codec::SseEvent& event) {
   if (event.event == "error") {
-    fail(status_from_stream_error(event.data, provider_id_));
-    return false;
+    assembler_.fail(status_from_stream_error(event.data, provider_id_));
+    return;
   }
   const std::string_view trimmed = trim(event.data);
   if (trimmed == "[DONE]") {
-    end_of_stream(out);
-    return true;
+    // [DONE] without a finish reason: the answer is complete, its reason unknown.
+    assembler_.finish(FinishReason::kStop, {});
+    assembler_.end_of_stream();
+    return;
   }
-  if (trimmed.empty()) return true;  // keep-alive
+  if (trimmed.empty()) return;  // keep-alive
 
   // The SSE decoder guarantees kJsonPadding readable bytes after the data: parse in place.
   static_assert(codec::kJsonPadding >= simdjson::SIMDJSON_PADDING);
@@ -484,115 +390,54 @@ bool StreamDecoder::process_event(const codec::SseEvent& event,
   error_code code = scratch_->parser.iterate(padded).get(document);
   if (code == simdjson::SUCCESS) code = parse_payload(document, payload, calls);
   if (code != simdjson::SUCCESS) {
-    fail(Status(StatusCode::kProtocolError, std::string("malformed stream chunk (") +
-                                                simdjson::error_message(code) +
-                                                "): " + excerpt(event.data)));
-    return false;
+    assembler_.fail(Status(StatusCode::kProtocolError, std::string("malformed stream chunk (") +
+                                                           simdjson::error_message(code) +
+                                                           "): " + excerpt(event.data)));
+    return;
   }
   if (payload.has_error) {
-    fail(status_from_stream_error(event.data, provider_id_));
-    return false;
+    assembler_.fail(status_from_stream_error(event.data, provider_id_));
+    return;
   }
 
-  if (!payload.id.empty() && payload.id != id_) {
-    id_.assign(payload.id);
-    announce_id_ = true;
-  }
-  if (!payload.model.empty() && payload.model != model_) {
-    model_.assign(payload.model);
-    announce_id_ = true;
-  }
-
-  ChatCompletionChunk& chunk = open_chunk(out);
-  bool has_news = false;
-  bool is_finish = false;
+  assembler_.set_id_model(payload.id, payload.model);
   if (payload.has_choice) {
     const ChoiceView& choice = payload.choice;
-    if (!choice.role.empty() && !role_sent_) {
-      if (auto role = role_from_name(choice.role)) {
-        chunk.delta.role = role;
-        role_sent_ = true;
-        has_news = true;
-      }
+    if (!choice.role.empty()) {
+      if (auto role = role_from_name(choice.role)) assembler_.role(*role);
     }
-    chunk.delta.content.append(choice.content);
-    chunk.delta.content.append(choice.refusal);
-    chunk.delta.reasoning.append(choice.reasoning_content);
-    chunk.delta.reasoning.append(choice.reasoning);
-    has_news = has_news || !chunk.delta.content.empty() || !chunk.delta.reasoning.empty();
-
-    for (const ToolCallView& view : calls) {
-      std::size_t slot = calls_.size();
-      if (view.has_index) {
-        for (std::size_t i = 0; i < calls_.size(); ++i) {
-          if (calls_[i].wire_index == view.index) slot = i;
-        }
-      } else if (!calls_.empty() && (view.id.empty() || view.id == calls_.back().id)) {
-        // No index (some gateways): a delta without a new id continues the last call.
-        slot = calls_.size() - 1;
-      }
-      ToolCallDelta delta;
-      delta.index = static_cast<int>(slot);
-      if (slot == calls_.size()) {
-        ToolCallState state;
-        // Calls without a wire index get keys no server sends.
-        state.wire_index = view.has_index ? view.index : -1 - static_cast<std::int64_t>(slot);
-        calls_.push_back(std::move(state));
-      }
-      ToolCallState& state = calls_[slot];
-      if (!state.id_known && !view.id.empty()) {
-        state.id_known = true;
-        state.id.assign(view.id);
-        delta.id.assign(view.id);
-      }
-      if (!state.name_known && !view.name.empty()) {
-        state.name_known = true;
-        delta.name.assign(view.name);
-      }
-      delta.arguments.assign(view.arguments);
-      if (!delta.id.empty() || !delta.name.empty() || !delta.arguments.empty()) {
-        chunk.delta.tool_calls.push_back(std::move(delta));
-        has_news = true;
-      }
-    }
-
-    if (!choice.finish_reason.empty() && !finish_seen_) {
-      finish_seen_ = true;
-      is_finish = true;
-      chunk.finish_reason = finish_reason_from_openai(choice.finish_reason);
-      chunk.raw_finish_reason.assign(choice.finish_reason);
+    assembler_.text(choice.content);
+    assembler_.text(choice.refusal);
+    assembler_.reasoning(choice.reasoning_content);
+    assembler_.reasoning(choice.reasoning);
+    if (!calls.empty()) map_tool_calls();
+    if (!choice.finish_reason.empty()) {
+      assembler_.finish(finish_reason_from_openai(choice.finish_reason), choice.finish_reason);
     }
   }
+  if (payload.has_usage) assembler_.usage(payload.usage);
+}
 
-  const bool new_usage = payload.has_usage && !usage_reported_;
-  if (new_usage) {
-    if (usage_) {
-      usage_->merge_max(payload.usage);
+void StreamDecoder::map_tool_calls() {
+  for (const ToolCallView& view : scratch_->calls) {
+    const int known = assembler_.tool_call_count();
+    std::int64_t key = 0;
+    if (view.has_index) {
+      key = view.index;
+    } else if (known > 0 && (view.id.empty() || view.id == last_call_id_)) {
+      // No index (some gateways): a delta without a new id continues the last call.
+      key = last_call_key_;
     } else {
-      usage_ = payload.usage;
+      key = -1 - static_cast<std::int64_t>(known);  // a key no server sends
+    }
+    assembler_.tool_call(key, view.id, view.name, view.arguments);
+    if (assembler_.tool_call_count() != known) {
+      last_call_key_ = key;
+      last_call_id_.assign(view.id);
+    } else if (key == last_call_key_ && last_call_id_.empty()) {
+      last_call_id_.assign(view.id);  // the last call's id, first known now
     }
   }
-
-  if (is_finish) {
-    if (new_usage) {
-      chunk.usage = usage_;
-      usage_reported_ = true;
-    } else {
-      // Held back until the usage arrives or the stream ends, so that usage is in the last
-      // chunk and reported once.
-      held_ = std::move(chunk);
-      drop_chunk(chunk, out);
-    }
-    return true;
-  }
-  if (!has_news) drop_chunk(chunk, out);
-  if (new_usage && held_) {
-    held_->usage = usage_;
-    usage_reported_ = true;
-    emit(std::move(*held_), out);
-    held_.reset();
-  }
-  return true;
 }
 
 }  // namespace aisopod::openai

@@ -13,6 +13,7 @@
 #include "aisopod/status.hpp"
 #include "aisopod/types.hpp"
 #include "codec/sse.hpp"
+#include "core/chunk_assembler.hpp"
 
 namespace aisopod::openai {
 
@@ -31,7 +32,8 @@ namespace aisopod::openai {
 //   - Tool calls are re-indexed densely in order of appearance (a server that starts at 1
 //     yields index 0). The first delta of a call carries id and name; a known id or name is
 //     never overwritten, nor repeated, and an empty id or name is never reported.
-//   - Every chunk carries the id and model of the stream (the latest non-empty values seen).
+//   - id and model (the latest non-empty values seen) come with the first chunk and again
+//     when they change.
 //   - Usage (prompt/completion tokens, cached and reasoning tokens; also Groq's x_groq.usage) is
 //     reported once, in the last chunk: the chunk with the finish reason is held back until the
 //     usage arrives or the stream ends. A stream with [DONE] but no finish reason ends with a
@@ -68,42 +70,21 @@ class StreamDecoder {
 
  private:
   struct Scratch;
-  struct ToolCallState {
-    std::int64_t wire_index = 0;
-    std::string id;
-    bool id_known = false;
-    bool name_known = false;
-  };
 
-  // Decodes one event. Chunks go to *out while it is empty (the Result next() returns), then
-  // to ready_; with out == nullptr, all go to ready_. False after an error (made sticky by
-  // fail()); no Status is built on the success path, which runs once per chunk.
-  bool process_event(const codec::SseEvent& event, std::optional<ChatCompletionChunk>* out);
-  void fail(Status status);  // makes `status` the sticky error
-  void end_of_stream(std::optional<ChatCompletionChunk>* out);
-  // A new chunk carrying id_ and model_, placed as described for process_event().
-  ChatCompletionChunk& open_chunk(std::optional<ChatCompletionChunk>* out);
-  // Removes the chunk open_chunk() returned last (after it was found empty or moved away).
-  void drop_chunk(const ChatCompletionChunk& chunk, std::optional<ChatCompletionChunk>* out);
-  void emit(ChatCompletionChunk&& chunk, std::optional<ChatCompletionChunk>* out);
+  // Decodes one SSE event into events on assembler_; false when no complete event is
+  // buffered. Errors go to assembler_.fail().
+  bool decode_one_event();
+  void process_event(const codec::SseEvent& event);
+  void map_tool_calls();
 
   codec::SseDecoder sse_;
   std::string provider_id_;
   std::unique_ptr<Scratch> scratch_;  // simdjson parser and reusable views
-  Status error_;
-  std::optional<Status> finish_status_;
-  bool done_ = false;  // [DONE] seen or the end reached: no more events are read
-  bool role_sent_ = false;
-  bool finish_seen_ = false;
-  bool usage_reported_ = false;
-  std::string id_;
-  std::string model_;
-  bool announce_id_ = false;                 // id_ / model_ changed since a chunk last carried them
-  std::optional<Usage> usage_;               // usage received and not yet reported
-  std::optional<ChatCompletionChunk> held_;  // the finish chunk, waiting for usage
-  std::vector<ToolCallState> calls_;         // by dense index
-  std::vector<ChatCompletionChunk> ready_;   // decoded, not yet returned
-  std::size_t ready_head_ = 0;
+  ChunkAssembler assembler_;
+  // A tool-call delta without an index continues the last call unless it brings a new id:
+  // the wire key and id of the last call that appeared.
+  std::int64_t last_call_key_ = 0;
+  std::string last_call_id_;
 };
 
 // The normalized finish reason for an OpenAI finish_reason string: stop, length, tool_calls
