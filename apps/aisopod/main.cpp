@@ -715,6 +715,9 @@ int run(int argc, char** argv) {
     return run_command(context, health_command(*session, health, io), on_signal);
   };
   const int code = run_command_of_session();
+  // Outcomes are written behind; make sure they are in the database before this process ends,
+  // and that a failure to write them is seen here.
+  (void)session->auth().flush();
   // The auth manager goes on in memory when its database fails; say so once.
   if (Status store = session->auth().last_store_error(); !store.ok()) {
     std::cerr << "aisopod: warning: cooldowns were kept in memory only: "

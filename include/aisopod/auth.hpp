@@ -147,6 +147,11 @@ class AuthStateStore {
   // into the store. Returns the saved cursor.
   virtual Result<std::string> update_cursor(std::string_view provider,
                                             const std::function<void(std::string&)>& advance) = 0;
+  // The rotation cursor of `provider` as update_cursor would pass it to `advance` ("" when none
+  // was saved), read without taking a write lock (SQLite: a read transaction, which in WAL mode
+  // never waits for a writer). The default calls update_cursor with an `advance` that changes
+  // nothing, so a store that does not override it pays a write transaction.
+  virtual Result<std::string> load_cursor(std::string_view provider);
 
   // The key that ProfileState::key_fingerprint is computed with: 32 random bytes made once per
   // store (for SQLite, once per database file, and kept in it) and never changed. Not a secret
@@ -200,18 +205,53 @@ struct AuthLease {
 };
 
 // Hands out profiles per provider round-robin, skipping those cooling down, and records
-// outcomes in its AuthStateStore. State is read from the store on every acquire() and
-// snapshot(), so cooldowns set by another process sharing the store are honoured at once, and
-// the round-robin cursor lives in the store too, so successive processes take turns. State
-// belongs to the key: it is kept with a fingerprint of the secret (ProfileState::
-// key_fingerprint, one HMAC per distinct secret), and a profile whose secret changed starts
-// clean. When the store fails, the manager goes on with the last state it knew (it never fails
-// a call because of its store) and remembers the error (last_store_error()). Thread-safe; the
-// observer is called without the manager's lock held.
+// outcomes in its AuthStateStore.
+//
+// Memory first, store behind. acquire(), report(), snapshot() and has_profiles() answer from the
+// manager's memory and never call the store on the calling thread, so no request waits for a
+// database lock that another process holds. Each manager starts one store thread, at its first
+// acquire(), report(), snapshot(), flush() or reset(); the thread
+// - applies every outcome to the store behind the caller, about 5 ms after it was reported
+//   (what comes meanwhile is written in the same pass), through AuthStateStore::update, so that
+//   outcomes merge atomically with what other processes wrote (the outcomes for one profile are
+//   applied in one update; a write that fails is kept and tried again at the next pass; at most
+//   10,000 changes are kept, the oldest dropped first);
+// - reads the state of every provider (with its rotation cursor) once when the provider is first
+//   needed, and again every 250 ms, so that a cooldown reported to another process on this
+//   machine is honoured here within about 250 ms after that process wrote it (well under 1 s);
+// - is stopped and joined by the destructor, after it has written what is still pending.
+// A decision is made in memory at once: a cooldown reported here is honoured by the next
+// acquire() of this manager, and its observer is told before report() returns.
+//
+// The first acquire() or snapshot() that needs a provider's state waits for that first read, at
+// most 1 s (a read never waits for another process's write lock in WAL mode; the bound only
+// matters when the store thread is stuck in a write); after that it goes on with what it knows.
+//
+// Rotation: the round-robin cursor is read from what the store thread last read, advanced in
+// memory and written behind. So processes that run at the same time take turns on a best-effort
+// basis (each sees the others' turns up to 250 ms late), and successive processes take turns
+// exactly, because the destructor writes the cursor before the next process starts.
+//
+// State belongs to the key: it is kept with a fingerprint of the secret (ProfileState::
+// key_fingerprint, one HMAC per distinct secret, under the store's salt, which the constructor
+// reads), and a profile whose secret changed starts clean.
+//
+// When the store fails, the manager goes on with what it knows in memory (it never fails a call
+// because of its store), remembers the error (last_store_error()) and tells the observer once per
+// failure streak (Observer::on_state_store_error, from the store thread).
+//
+// Thread-safe. The observer is called without the manager's lock held. Not copyable or movable.
 class AuthProfileManager {
  public:
+  // Reads the store's fingerprint salt (on the calling thread); starts no thread. A null
+  // `store` is a new memory store.
   AuthProfileManager(std::shared_ptr<AuthStateStore> store, CooldownPolicy policy = {},
                      std::shared_ptr<Clock> clock = system_clock());
+  // Writes what is pending (as flush() does, errors ignored), then stops and joins the store
+  // thread. Blocks while the store is locked by another process (up to its busy timeout).
+  ~AuthProfileManager();
+  AuthProfileManager(const AuthProfileManager&) = delete;
+  AuthProfileManager& operator=(const AuthProfileManager&) = delete;
 
   // A manager with a memory store, the default policy, the system clock, and one profile
   // named "default" for `provider` whose secret comes from `secret`. For tests and for
@@ -222,7 +262,8 @@ class AuthProfileManager {
   // Adds a profile. `secret` is called (without the manager's lock held) at each acquire that
   // hands the profile out, and at each acquire that finds it cooling down, to notice a changed
   // key. Profiles are tried in the order added. Adding a name that the provider already has
-  // replaces its secret source and keeps its place.
+  // replaces its secret source and keeps its place. Never calls the store; the state of a new
+  // provider is read by the store thread.
   void add_profile(std::string provider, std::string profile,
                    std::function<Result<std::string>()> secret);
 
@@ -230,10 +271,12 @@ class AuthProfileManager {
   bool has_profiles(std::string_view provider) const;
 
   // The next usable profile for (provider, model), round-robin: not disabled, not cooling
-  // down for `model` and not in `exclude` (already tried by this call). With a non-empty
-  // `session_key` (sticky mode), the profile chosen for that key last time is returned again
-  // while it is usable, so the provider's prompt cache stays warm; otherwise a profile is
-  // chosen round-robin and remembered for the key.
+  // down for `model` and not in `exclude` (already tried by this call), as this manager knows
+  // it (see the class comment: what it decided itself, and what the store said at its last read,
+  // at most ~250 ms ago). Never calls the store. With a non-empty `session_key` (sticky mode),
+  // the profile chosen for that key last time is returned again while it is usable, so the
+  // provider's prompt cache stays warm; otherwise a profile is chosen round-robin and
+  // remembered for the key.
   // Errors:
   // - not_found when the provider has no profiles;
   // - unauthenticated (permission_denied) when every profile not in `exclude` is disabled
@@ -264,27 +307,45 @@ class AuthProfileManager {
   // lease's secret is not the one the state was recorded with, the old state is forgotten
   // first. The secret, and every piece of 8 or more bytes of it, is removed from any message
   // that is stored. Unknown leases are ignored.
+  // The decision is made and kept in memory at once (the next acquire() honours it, the
+  // observer hears of it before this returns) and written to the store behind, merged with what
+  // other processes wrote meanwhile; flush() waits for that write. Never calls the store.
   void report(const AuthLease& lease, std::string_view model, const Status& outcome);
 
   // The state of every profile of every provider, including ones never used, in the order
-  // they were added. Secrets are not read: a profile whose key changed shows its old key's
-  // state until the next acquire() or report() with it.
+  // they were added, as this manager knows it (see acquire()). Secrets are not read: a profile
+  // whose key changed shows its old key's state until the next acquire() or report() with it.
+  // Never calls the store (the first call may wait for the first read, see the class comment);
+  // call flush() first for the store's state as of now.
   std::vector<ProfileState> snapshot() const;
 
+  // Blocks until every change made before the call (outcomes, changed keys, the rotation
+  // cursor) has been written to the store or has failed, then reads the store again, so that
+  // what other processes wrote before the call is known too. For tests, the end of a CLI command
+  // and short-lived processes; never call it on an event loop (it waits for the store, up to its
+  // busy timeout per write). Changes that failed stay pending and are tried again later.
+  // Errors: the store's first error in doing so (also kept by last_store_error(); the observer
+  // has been told when it starts a failure streak).
+  Status flush();
+
   // Forgets the state of one profile (by name, any provider) or of all when `profile` is
-  // empty, in the store and in memory. Errors: the store's.
+  // empty, in memory at once and in the store before it returns (after the changes made before
+  // it). Blocks like flush(). Errors: the store's.
   Status reset(std::string_view profile = {});
 
-  // Receives on_cooldown_set for every cooldown or disablement (null: none).
+  // Receives on_cooldown_set for every cooldown or disablement (from the thread that calls
+  // report()) and on_state_store_error once per failure streak of the store (from the store
+  // thread); null: none.
   void set_observer(std::shared_ptr<Observer> observer);
 
   // The last error of the store (reading, writing, the cursor, the salt, reset()), kept even
   // when later operations succeeded, so that a caller can warn once; ok when there was none.
+  // Writes happen behind: call flush() first to include the errors of the changes made so far.
   Status last_store_error() const;
 
  private:
   struct Impl;
-  std::shared_ptr<Impl> impl_;
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace aisopod

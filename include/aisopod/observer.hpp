@@ -43,6 +43,10 @@ class Observer {
   // to `to`.
   virtual void on_failover(std::string_view /*from*/, std::string_view /*to*/,
                            const Status& /*cause*/) {}
+  // The auth state store failed (`error`, the first error of the streak): the auth profile
+  // manager goes on with what it knows in memory. Called from the manager's store thread, once
+  // per failure streak (again only after the store has worked in between).
+  virtual void on_state_store_error(const Status& /*error*/) {}
 };
 
 }  // namespace aisopod

@@ -1,9 +1,11 @@
 // AuthProfileManager on a FakeClock: rotation, cooldown schedules, Retry-After, billing,
-// decay, sticky sessions, the observer, keys that change or are rejected, store errors, and
-// state and rotation shared through (and reloaded from) SQLite.
+// decay, sticky sessions, the observer, keys that change or are rejected, store errors, writes
+// behind the caller (never on its thread, merged, retried, flushed), and state and rotation
+// shared through (and reloaded from) SQLite, also while another connection holds its lock.
 #include "aisopod/auth.hpp"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -12,6 +14,7 @@
 #include <iterator>
 #include <mutex>
 #include <random>
+#include <thread>
 
 #include "state/fingerprint.hpp"
 
@@ -61,14 +64,23 @@ class RecordingObserver final : public Observer {
     events_.push_back(
         {std::string(provider), std::string(profile), std::string(model), until, cause.code()});
   }
+  void on_state_store_error(const Status& error) override {
+    std::lock_guard lock(mutex_);
+    store_errors_.push_back(error);
+  }
   std::vector<CooldownEvent> events() const {
     std::lock_guard lock(mutex_);
     return events_;
+  }
+  std::vector<Status> store_errors() const {
+    std::lock_guard lock(mutex_);
+    return store_errors_;
   }
 
  private:
   mutable std::mutex mutex_;
   std::vector<CooldownEvent> events_;
+  std::vector<Status> store_errors_;
 };
 
 // A store whose every operation fails, as a full disk or a locked file would.
@@ -78,6 +90,7 @@ class BrokenStore final : public AuthStateStore {
                                     const std::function<void(std::string&)>&) override {
     return broken();
   }
+  Result<std::string> load_cursor(std::string_view) override { return broken(); }
   Result<std::string> fingerprint_salt() override { return broken(); }
   Result<std::optional<ProfileState>> load(std::string_view, std::string_view) override {
     return broken();
@@ -564,6 +577,7 @@ TEST_F(ChangingKeyTest, ARejectedKeyStaysRejectedAndANewKeyStartsClean) {
   ASSERT_TRUE(fresh.ok()) << fresh.error().to_string();
   EXPECT_EQ(fresh->secret, "sk-new-key-00000002");
   EXPECT_EQ(state(), clean_state_of("sk-new-key-00000002"));
+  ASSERT_EQ(manager_.flush(), Status());
   EXPECT_EQ(**store_->load("openai", "main"), clean_state_of("sk-new-key-00000002"));
 }
 
@@ -606,6 +620,163 @@ TEST(AuthProfileManagerRotation, ManagersSharingAStoreTakeTurns) {
   EXPECT_EQ(used, (std::vector<std::string>{"k1", "k2", "k3", "k1"}));
 }
 
+TEST_F(AuthProfileManagerTest, AfterFlushTheStoreHoldsWhatWasDecidedInMemory) {
+  report("k1", failure(StatusCode::kRateLimited, minutes(3)), kModelA);
+  report("k1", failure(StatusCode::kRateLimited), kModelB);
+  clock_->advance(seconds(1));
+  report("k2", Status(StatusCode::kBilling, "Your credit balance is too low"));
+  report("k3", Status());
+  clock_->advance(minutes(3));
+  report("k1", failure(StatusCode::kRateLimited), kModelA);
+  report("k2", failure(StatusCode::kOverloaded));
+  report("k3", Status(StatusCode::kUnauthenticated, "Incorrect API key provided"));
+  // Runs that may be written as one change (the later one makes the earlier one moot)...
+  for (int i = 0; i < 3; ++i) {
+    clock_->advance(seconds(1));
+    report("k3", Status(), kModelA);
+    report("k2", failure(i == 1 ? StatusCode::kTimeout : StatusCode::kOverloaded));
+    report("k1", Status(), kModelB);
+  }
+  // ...and ones that may not: another model, a failure after a success.
+  report("k3", Status(), kModelB);
+  report("k2", Status(), kModelA);
+  report("k2", failure(StatusCode::kOverloaded));
+  const std::vector<ProfileState> decided = manager_.snapshot();
+  ASSERT_EQ(manager_.flush(), Status());
+  auto stored = store_->load_provider("openai");
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(*stored, decided);
+  // Values that a lost write would change: k1's third rate limit on model A (25 m) outlives the
+  // successes on model B that cleared its counts.
+  EXPECT_EQ(decided[0].failure_count, 0);
+  EXPECT_EQ(decided[0].model_cooldowns,
+            (std::map<std::string, SystemTime>{
+                {std::string(kModelA), clock_->now() - seconds(3) + minutes(25)}}));
+  EXPECT_EQ(decided[1].last_used, clock_->now());
+  EXPECT_EQ(decided[2].last_good, clock_->now());
+  EXPECT_EQ(manager_.snapshot(), decided);
+}
+
+TEST(AuthProfileManagerWriteBehind, OutcomesFromTwoManagersMergeInTheStore) {
+  // Each manager decides from what it knew; the store gets both outcomes, neither overwritten.
+  auto store = make_memory_auth_store();
+  auto clock = std::make_shared<FakeClock>();
+  AuthProfileManager a(store, CooldownPolicy{}, clock);
+  AuthProfileManager b(store, CooldownPolicy{}, clock);
+  for (AuthProfileManager* m : {&a, &b}) {
+    m->add_profile("openai", "k1", [] { return Result<std::string>("sk-k1"); });
+    ASSERT_EQ(m->flush(), Status());
+  }
+  a.report(AuthLease{"openai", "k1", "sk-k1"}, kModelA, failure(StatusCode::kRateLimited));
+  b.report(AuthLease{"openai", "k1", "sk-k1"}, kModelB, failure(StatusCode::kRateLimited));
+  ASSERT_EQ(a.flush(), Status());
+  ASSERT_EQ(b.flush(), Status());
+  const ProfileState stored = **store->load("openai", "k1");
+  EXPECT_EQ(stored.failure_count, 2);
+  // Whichever landed second counted as the second failure (the two threads race).
+  ASSERT_EQ(stored.model_cooldowns.size(), 2u);
+  std::vector<milliseconds> cooldowns;
+  for (const auto& [model, until] : stored.model_cooldowns) {
+    cooldowns.push_back(std::chrono::duration_cast<milliseconds>(until - clock->now()));
+  }
+  std::sort(cooldowns.begin(), cooldowns.end());
+  EXPECT_EQ(cooldowns, (std::vector<milliseconds>{minutes(1), minutes(5)}));
+  // flush() also read back what the other wrote.
+  ASSERT_EQ(a.flush(), Status());
+  EXPECT_EQ(a.snapshot().at(0), stored);
+  EXPECT_EQ(b.snapshot().at(0), stored);
+}
+
+// A memory store that records which threads call it.
+class ThreadRecordingStore final : public AuthStateStore {
+ public:
+  Result<std::optional<ProfileState>> load(std::string_view provider,
+                                           std::string_view profile) override {
+    seen();
+    return inner_->load(provider, profile);
+  }
+  Result<std::vector<ProfileState>> load_provider(std::string_view provider) override {
+    seen();
+    return inner_->load_provider(provider);
+  }
+  Result<std::vector<ProfileState>> load_all() override {
+    seen();
+    return inner_->load_all();
+  }
+  Status save(const ProfileState& state) override {
+    seen();
+    return inner_->save(state);
+  }
+  Result<ProfileState> update(std::string_view provider, std::string_view profile,
+                              const std::function<void(ProfileState&)>& mutate) override {
+    seen();
+    return inner_->update(provider, profile, mutate);
+  }
+  Status reset(std::string_view provider, std::string_view profile) override {
+    seen();
+    return inner_->reset(provider, profile);
+  }
+  Result<std::string> update_cursor(std::string_view provider,
+                                    const std::function<void(std::string&)>& advance) override {
+    seen();
+    return inner_->update_cursor(provider, advance);
+  }
+  Result<std::string> load_cursor(std::string_view provider) override {
+    seen();
+    return inner_->load_cursor(provider);
+  }
+  Result<std::string> fingerprint_salt() override {
+    seen();
+    return inner_->fingerprint_salt();
+  }
+
+  // Calls made from `thread`, and in all, since the last clear().
+  std::pair<int, int> calls_from(std::thread::id thread) const {
+    std::lock_guard lock(mutex_);
+    int mine = 0;
+    for (const auto& id : threads_) mine += id == thread ? 1 : 0;
+    return {mine, static_cast<int>(threads_.size())};
+  }
+  void clear() {
+    std::lock_guard lock(mutex_);
+    threads_.clear();
+  }
+
+ private:
+  void seen() {
+    std::lock_guard lock(mutex_);
+    threads_.push_back(std::this_thread::get_id());
+  }
+  mutable std::mutex mutex_;
+  std::vector<std::thread::id> threads_;
+  std::shared_ptr<AuthStateStore> inner_ = make_memory_auth_store();
+};
+
+TEST(AuthProfileManagerWriteBehind, TheCallingThreadNeverCallsTheStore) {
+  auto store = std::make_shared<ThreadRecordingStore>();
+  auto clock = std::make_shared<FakeClock>();
+  AuthProfileManager manager(store, CooldownPolicy{}, clock);  // reads the salt, here
+  auto key = std::make_shared<std::string>("sk-key-0000000001");
+  manager.add_profile("openai", "k1", [key] { return Result<std::string>(*key); });
+  manager.add_profile("openai", "k2", [] { return Result<std::string>("sk-k2"); });
+  store->clear();
+  const std::thread::id me = std::this_thread::get_id();
+  for (int i = 0; i < 20; ++i) {
+    if (i == 10) *key = "sk-key-0000000002";  // a changed key is forgotten behind too
+    auto lease = manager.acquire("openai", kModelA, i % 3 == 0 ? "session" : "");
+    ASSERT_TRUE(lease.ok()) << lease.error().to_string();
+    manager.report(*lease, kModelA, i % 4 == 0 ? failure(StatusCode::kUnauthenticated) : Status());
+    clock->advance(hours(1));
+    EXPECT_EQ(manager.snapshot().size(), 2u);
+  }
+  EXPECT_EQ(store->calls_from(me).first, 0);
+  ASSERT_EQ(manager.flush(), Status());
+  ASSERT_EQ(manager.reset("k2"), Status());
+  const auto [mine, all] = store->calls_from(me);
+  EXPECT_EQ(mine, 0);
+  EXPECT_GT(all, 3);  // reads, writes, the cursor and the reset all happened, elsewhere
+}
+
 // A memory store that fails every operation, naming it, while `failing` is set.
 class SwitchableStore final : public AuthStateStore {
  public:
@@ -640,10 +811,17 @@ class SwitchableStore final : public AuthStateStore {
     if (failing) return broken("update_cursor");
     return inner_->update_cursor(provider, advance);
   }
+  Result<std::string> load_cursor(std::string_view provider) override {
+    if (failing) return broken("load_cursor");
+    return inner_->load_cursor(provider);
+  }
   Result<std::string> fingerprint_salt() override {
     if (failing) return broken("fingerprint_salt");
     return inner_->fingerprint_salt();
   }
+
+  // What was written through this store, read past the switch.
+  AuthStateStore& inner() { return *inner_; }
 
   std::atomic<bool> failing{false};
 
@@ -661,25 +839,94 @@ TEST(AuthProfileManagerStoreErrors, TheLastOneIsRememberedForTheCaller) {
   manager.add_profile("openai", "a", [] { return Result<std::string>("sk-a"); });
   manager.add_profile("openai", "b", [] { return Result<std::string>("sk-b"); });
   ASSERT_TRUE(manager.acquire("openai", "m").ok());
+  EXPECT_EQ(manager.flush(), Status());
   EXPECT_EQ(manager.last_store_error(), Status());
 
   store->failing = true;
   manager.report(AuthLease{"openai", "a", "sk-a"}, "m", failure(StatusCode::kRateLimited));
-  EXPECT_EQ(manager.last_store_error(), Status(StatusCode::kUnavailable, "disk full: update"));
   // The manager goes on in memory: a is cooling, so b is next.
   auto lease = manager.acquire("openai", "m");
   ASSERT_TRUE(lease.ok());
   EXPECT_EQ(lease->profile, "b");
+  // flush() says what failed first (the write), last_store_error() what failed last (the read
+  // of what other processes wrote, after the writes).
+  EXPECT_EQ(manager.flush(), Status(StatusCode::kUnavailable, "disk full: update"));
   EXPECT_EQ(manager.last_store_error(),
-            Status(StatusCode::kUnavailable, "disk full: update_cursor"));
+            Status(StatusCode::kUnavailable, "disk full: load_provider"));
   // Still there after the store recovers, so that a caller can warn once at the end.
   store->failing = false;
-  ASSERT_TRUE(manager.acquire("openai", "m").ok());
+  EXPECT_EQ(manager.flush(), Status());
   EXPECT_EQ(manager.last_store_error(),
-            Status(StatusCode::kUnavailable, "disk full: update_cursor"));
+            Status(StatusCode::kUnavailable, "disk full: load_provider"));
   store->failing = true;
   EXPECT_EQ(manager.reset(), Status(StatusCode::kUnavailable, "disk full: reset"));
+  store->failing = false;
   EXPECT_EQ(manager.last_store_error(), Status(StatusCode::kUnavailable, "disk full: reset"));
+}
+
+TEST(AuthProfileManagerStoreErrors, ObserverHearsOncePerFailureStreakAndCallsGoOn) {
+  auto store = std::make_shared<SwitchableStore>();
+  auto observer = std::make_shared<RecordingObserver>();
+  AuthProfileManager manager(store, CooldownPolicy{}, std::make_shared<FakeClock>());
+  manager.set_observer(observer);
+  manager.add_profile("openai", "a", [] { return Result<std::string>("sk-a"); });
+  auto lease = manager.acquire("openai", "m");
+  ASSERT_TRUE(lease.ok());
+  ASSERT_EQ(manager.flush(), Status());
+  EXPECT_TRUE(observer->store_errors().empty());
+
+  // One streak, however many passes fail in it.
+  store->failing = true;
+  for (int i = 0; i < 3; ++i) {
+    manager.report(*lease, "m", Status());
+    EXPECT_TRUE(manager.acquire("openai", "m").ok());
+    EXPECT_EQ(manager.flush(), Status(StatusCode::kUnavailable, "disk full: update"));
+  }
+  auto heard = observer->store_errors();
+  ASSERT_EQ(heard.size(), 1u);
+  EXPECT_EQ(heard[0].code(), StatusCode::kUnavailable);
+  EXPECT_EQ(heard[0].message().rfind("disk full: ", 0), 0u) << heard[0].to_string();
+
+  // The store works again, then fails again: a second streak.
+  store->failing = false;
+  ASSERT_EQ(manager.flush(), Status());
+  store->failing = true;
+  manager.report(*lease, "m", failure(StatusCode::kRateLimited));
+  EXPECT_EQ(manager.flush(), Status(StatusCode::kUnavailable, "disk full: update"));
+  store->failing = false;
+  heard = observer->store_errors();
+  ASSERT_EQ(heard.size(), 2u);
+  EXPECT_EQ(heard[1].message().rfind("disk full: ", 0), 0u) << heard[1].to_string();
+  // No cooldown event was lost to the failing store either.
+  EXPECT_EQ(observer->events().size(), 1u);
+}
+
+TEST(AuthProfileManagerStoreErrors, ChangesMadeWhileTheStoreFailsAreWrittenWhenItRecovers) {
+  auto store = std::make_shared<SwitchableStore>();
+  auto clock = std::make_shared<FakeClock>();
+  AuthProfileManager manager(store, CooldownPolicy{}, clock);
+  manager.add_profile("openai", "a", [] { return Result<std::string>("sk-a"); });
+  manager.add_profile("openai", "b", [] { return Result<std::string>("sk-b"); });
+  ASSERT_EQ(manager.flush(), Status());
+
+  store->failing = true;
+  manager.report(AuthLease{"openai", "a", "sk-a"}, "m",
+                 failure(StatusCode::kRateLimited, minutes(10)));
+  clock->advance(seconds(1));
+  manager.report(AuthLease{"openai", "b", "sk-b"}, "m", Status());
+  EXPECT_EQ(manager.flush(), Status(StatusCode::kUnavailable, "disk full: update"));
+  EXPECT_FALSE(store->inner().load("openai", "a")->has_value());
+  // Failed reads did not undo what was decided in memory.
+  EXPECT_EQ(manager.snapshot()[0].model_cooldowns.at("m"), clock->now() - seconds(1) + minutes(10));
+
+  store->failing = false;
+  ASSERT_EQ(manager.flush(), Status());
+  const auto a = store->inner().load("openai", "a");
+  ASSERT_TRUE(a.ok() && a->has_value());
+  EXPECT_EQ((*a)->failure_count, 1);
+  EXPECT_EQ((*a)->model_cooldowns.at("m"), clock->now() - seconds(1) + minutes(10));
+  EXPECT_EQ((*store->inner().load("openai", "b"))->last_good, clock->now());
+  EXPECT_EQ(manager.snapshot()[0], **a);
 }
 
 TEST(AuthProfileManagerSingle, OneDefaultProfile) {
@@ -788,12 +1035,101 @@ TEST_F(SqliteAuthProfileManagerTest, TwoManagersOnOneFileSeeEachOthersCooldowns)
   auto b = manager(open());
   EXPECT_EQ(next(*b), "k1");
   a->report(AuthLease{"openai", "k2", "sk-k2"}, kModelA, failure(StatusCode::kUnauthenticated));
-  EXPECT_EQ(next(*b), "k3");  // k2 skipped at once, without a restart
+  // flush(): a's write has landed, and b has read the store since (as it does every 250 ms).
+  ASSERT_EQ(a->flush(), Status());
+  ASSERT_EQ(b->flush(), Status());
+  EXPECT_EQ(next(*b), "k3");  // k2 skipped, without a restart
   b->report(AuthLease{"openai", "k2", "sk-k2"}, kModelA, Status());
-  EXPECT_EQ(next(*a), "k1");
+  ASSERT_EQ(b->flush(), Status());
+  ASSERT_EQ(a->flush(), Status());
+  EXPECT_EQ(next(*a), "k1");  // after b's turn (k3)
   EXPECT_EQ(next(*a), "k2");  // b's success cleared it for a too
   ASSERT_TRUE(b->reset().ok());
+  ASSERT_EQ(a->flush(), Status());
   EXPECT_TRUE(a->snapshot()[1].last_good == std::nullopt);
+}
+
+// The number of rate-limited (profile, model) pairs that `store` holds for "openai".
+size_t stored_cooldowns(AuthStateStore& store) {
+  auto states = store.load_provider("openai");
+  EXPECT_TRUE(states.ok()) << states.error().to_string();
+  size_t n = 0;
+  for (const auto& state : states.ok() ? *states : std::vector<ProfileState>()) {
+    n += state.model_cooldowns.size();
+  }
+  return n;
+}
+
+TEST_F(SqliteAuthProfileManagerTest,
+       ACooldownReportedToOneProcessIsHonouredByAnotherWithinASecond) {
+  // Two managers on one file, each with its own connection, as two processes would have.
+  auto a = manager(open());
+  auto b = manager(open());
+  ASSERT_TRUE(a->acquire("openai", kModelA).ok());
+  ASSERT_TRUE(b->acquire("openai", kModelA).ok());
+  for (const char* name : {"k1", "k2", "k3"}) {
+    a->report(AuthLease{"openai", name, std::string("sk-") + name}, kModelA,
+              failure(StatusCode::kRateLimited, minutes(2)));
+  }
+  // Polled, with a bound: b answers from memory, which its store thread refreshes.
+  const auto start = std::chrono::steady_clock::now();
+  std::optional<std::chrono::steady_clock::duration> honoured_after;
+  Status refused;
+  while (std::chrono::steady_clock::now() - start < seconds(2)) {
+    auto lease = b->acquire("openai", kModelA);
+    if (!lease.ok()) {
+      honoured_after = std::chrono::steady_clock::now() - start;
+      refused = lease.error();
+      break;
+    }
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  ASSERT_TRUE(honoured_after) << "b still hands out profiles 2 s after a's 429s";
+  EXPECT_LT(*honoured_after, seconds(1));
+  EXPECT_EQ(refused.code(), StatusCode::kRateLimited);
+  EXPECT_EQ(refused.retry_after(), minutes(2));
+}
+
+TEST_F(SqliteAuthProfileManagerTest, NoRequestWaitsForAnotherConnectionsWriteLock) {
+  auto m = manager(open());
+  auto reader = open();
+  // Another connection, as another process would have, holds the write lock for 3 s.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+  std::thread holder([db] {
+    std::this_thread::sleep_for(seconds(3));
+    sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+  });
+
+  // 100 requests, each rate-limited for a model of its own. A manager that wrote on the
+  // caller's thread would wait here for the lock (the busy timeout is 5 s).
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 100; ++i) {
+    const std::string model = "model-" + std::to_string(i);
+    auto lease = m->acquire("openai", model);
+    ASSERT_TRUE(lease.ok()) << lease.error().to_string();
+    m->report(*lease, model, failure(StatusCode::kRateLimited, hours(1)));
+  }
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_LT(took, seconds(1));
+  // Decided at once...
+  size_t in_memory = 0;
+  for (const auto& state : m->snapshot()) in_memory += state.model_cooldowns.size();
+  EXPECT_EQ(in_memory, 100u);
+  // ...written behind, once the lock is released (polled, with a bound).
+  if (took < seconds(3)) {
+    EXPECT_EQ(stored_cooldowns(*reader), 0u);  // still locked
+  }
+  const auto deadline = std::chrono::steady_clock::now() + seconds(10);
+  while (stored_cooldowns(*reader) < 100 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  EXPECT_EQ(stored_cooldowns(*reader), 100u);
+  holder.join();
+  sqlite3_close(db);
+  EXPECT_EQ(m->flush(), Status());
+  EXPECT_EQ(m->last_store_error(), Status());
 }
 
 std::string read_bytes(const std::string& path) {
@@ -819,6 +1155,7 @@ TEST_F(SqliteAuthProfileManagerTest, NoSecretIsEverWrittenToTheStore) {
   m.report(*lease, kModelB, Status(StatusCode::kBilling, echo));
   m.report(*lease, kModelB, Status(StatusCode::kPermissionDenied, echo));
   m.report(*lease, kModelB, Status(StatusCode::kOverloaded, echo));
+  ASSERT_EQ(m.flush(), Status());
   const ProfileState stored = **store->load("openai", "keyed");
   EXPECT_EQ(stored.last_error_message, "Incorrect API key provided: [redacted]");
 
@@ -861,6 +1198,7 @@ TEST_F(SqliteAuthProfileManagerTest, NoPieceOfAnEchoedKeyIsStoredWhereverItIsCut
     EXPECT_EQ(state.last_error_message, "Incorrect API key: " + shown) << "cut " << cut;
     EXPECT_EQ(state.disabled_reason, "unauthenticated: Incorrect API key: " + shown)
         << "cut " << cut;
+    ASSERT_EQ(m.flush(), Status());
     const std::string bytes =
         read_bytes(path_) + read_bytes(path_ + "-wal") + read_bytes(path_ + "-shm");
     ASSERT_NE(bytes.find("Incorrect API key: " + shown), std::string::npos) << "cut " << cut;

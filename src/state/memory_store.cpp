@@ -104,6 +104,12 @@ class MemoryAuthStore final : public AuthStateStore {
     return cursor;
   }
 
+  Result<std::string> load_cursor(std::string_view provider) override {
+    std::lock_guard lock(mutex_);
+    auto it = cursors_.find(provider);
+    return it == cursors_.end() ? std::string() : it->second;
+  }
+
   Result<std::string> fingerprint_salt() override { return salt_; }
 
  private:

@@ -204,6 +204,19 @@ TEST_P(AuthStateStoreConformance, CursorIsKeptPerProviderUntilEveryProfileIsRese
   EXPECT_EQ(cursor_seen(*store_, "anthropic"), "");
 }
 
+TEST_P(AuthStateStoreConformance, LoadCursorReadsWhatUpdateCursorSaved) {
+  EXPECT_EQ(*store_->load_cursor("openai"), "");
+  ASSERT_TRUE(store_->update_cursor("openai", [](std::string& c) { c = "k2"; }).ok());
+  ASSERT_TRUE(store_->update_cursor("anthropic", [](std::string& c) { c = "main"; }).ok());
+  auto cursor = store_->load_cursor("openai");
+  ASSERT_TRUE(cursor.ok()) << cursor.error().to_string();
+  EXPECT_EQ(*cursor, "k2");
+  EXPECT_EQ(*store_->load_cursor("gemini"), "");
+  ASSERT_TRUE(store_->reset("openai", "").ok());
+  EXPECT_EQ(*store_->load_cursor("openai"), "");
+  EXPECT_EQ(*store_->load_cursor("anthropic"), "main");
+}
+
 TEST_P(AuthStateStoreConformance, ConcurrentCursorUpdatesAreNotLost) {
   constexpr int kThreads = 4;
   constexpr int kPerThread = 50;

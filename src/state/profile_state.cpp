@@ -1,4 +1,4 @@
-// ProfileState helpers shared by the stores and the manager.
+// ProfileState helpers shared by the stores and the manager, and AuthStateStore's defaults.
 #include "aisopod/auth.hpp"
 
 namespace aisopod {
@@ -18,6 +18,10 @@ std::optional<SystemTime> ProfileState::ready_at(std::string_view model, SystemT
     }
   }
   return until;
+}
+
+Result<std::string> AuthStateStore::load_cursor(std::string_view provider) {
+  return update_cursor(provider, [](std::string&) {});
 }
 
 }  // namespace aisopod

@@ -311,6 +311,26 @@ class SqliteAuthStore final : public AuthStateStore {
     return cursor;
   }
 
+  Result<std::string> load_cursor(std::string_view provider) override {
+    std::lock_guard lock(mutex_);
+    // A read transaction: in WAL mode it never waits for another connection's write lock.
+    AISOPOD_TRY_STATUS(begin("BEGIN"));
+    std::string cursor;
+    {
+      Statement read(db_, "SELECT last_profile FROM rotation WHERE provider = ?1");
+      if (!read.prepared()) return fail_and_rollback("cursor");
+      read.bind(1, provider);
+      const int rc = read.step();
+      if (rc == SQLITE_ROW) {
+        cursor = read.text(0);
+      } else if (rc != SQLITE_DONE) {
+        return fail_and_rollback("cursor");
+      }
+    }
+    AISOPOD_TRY_STATUS(commit());
+    return cursor;
+  }
+
   Result<std::string> fingerprint_salt() override {
     std::lock_guard lock(mutex_);
     return salt_;

@@ -291,6 +291,31 @@ TEST(SqliteAuthStore, ALockHeldByAnotherProcessHasAClearMessage) {
   EXPECT_TRUE(std::filesystem::exists(path));
 }
 
+TEST(SqliteAuthStore, ReadsDoNotWaitForAnotherConnectionsWriteLock) {
+  // What the auth profile manager's store thread reads to learn other processes' changes.
+  ScratchDir dir;
+  const std::string path = dir.file("auth.db");
+  SqliteStoreOptions options;
+  options.busy_timeout = milliseconds(0);  // a read that needed the lock would fail at once
+  auto opened = open_sqlite_auth_store(path, options);
+  ASSERT_TRUE(opened.ok()) << opened.error().to_string();
+  AuthStateStore& store = **opened;
+  ASSERT_TRUE(store.save(cooled("main", "m", 1)).ok());
+  ASSERT_TRUE(store.update_cursor("openai", [](std::string& c) { c = "main"; }).ok());
+  WriteLockHolder holder(path);
+  ASSERT_TRUE(holder.locked());
+  auto states = store.load_provider("openai");
+  ASSERT_TRUE(states.ok()) << states.error().to_string();
+  ASSERT_EQ(states->size(), 1u);
+  EXPECT_EQ(states->at(0), cooled("main", "m", 1));
+  auto cursor = store.load_cursor("openai");
+  ASSERT_TRUE(cursor.ok()) << cursor.error().to_string();
+  EXPECT_EQ(*cursor, "main");
+  // A write does wait, and fails at once with this timeout.
+  EXPECT_EQ(store.update_cursor("openai", [](std::string&) {}).status().code(),
+            StatusCode::kUnavailable);
+}
+
 TEST(SqliteAuthStore, RecreateReplacesAFileThatIsNotADatabase) {
   ScratchDir dir;
   const std::string path = dir.file("auth.db");
