@@ -250,23 +250,45 @@ Status deadline_passed(SteadyClock::duration length, int attempts,
   return Status(StatusCode::kTimeout, std::move(message));
 }
 
+// The secrets of a lease, to be redacted from every error of the attempt.
+std::vector<std::string> lease_secrets(const AuthLease* lease) {
+  std::vector<std::string> secrets;
+  if (lease != nullptr && !lease->secret.empty()) secrets.push_back(lease->secret);
+  return secrets;
+}
+
+// The sending part of every attempt: a copy of `base` with the attempt's timeouts, authorized
+// with the lease's secret (the last step), sent, and a failure mapped and redacted. A
+// coroutine taking references: each argument belongs to the call, which outlives the attempt.
+Task<Result<http::Response>> send_attempt(
+    const std::string& provider_id, const http::Request& base,
+    const std::function<void(http::Request&, std::string_view)>& authorize,
+    const ErrorMapper& map_error, const std::function<Status(Status)>& map_send_error,
+    const AuthLease* lease, http::Timeouts timeouts) {
+  std::vector<std::string> secrets = lease_secrets(lease);
+  http::Request request = base;
+  request.timeouts = timeouts;
+  if (authorize) authorize(request, lease ? std::string_view(lease->secret) : "");
+  Result<http::Response> sent =
+      co_await send_checked(std::move(request), map_error, provider_id, secrets);
+  if (!sent.ok()) {
+    Status status = sent.error();
+    if (map_send_error && status.http_status() == 0) status = map_send_error(status);
+    co_return redacted(tagged(std::move(status), provider_id), secrets);
+  }
+  co_return sent;
+}
+
 // One attempt: send with the lease's secret and read ahead to the first content chunk.
 // `deadline`: the call's, when it set timeouts.total.
 Task<Result<ChunkStream>> attempt_chat(const ChatCall& call, const AuthLease* lease,
                                        http::Timeouts timeouts,
                                        std::optional<CallDeadline> deadline) {
-  std::vector<std::string> secrets;
-  if (lease != nullptr && !lease->secret.empty()) secrets.push_back(lease->secret);
-  http::Request request = call.request;
-  request.timeouts = timeouts;
-  if (call.authorize) call.authorize(request, lease ? std::string_view(lease->secret) : "");
+  std::vector<std::string> secrets = lease_secrets(lease);
   Result<http::Response> sent =
-      co_await send_checked(std::move(request), call.map_error, call.provider_id, secrets);
-  if (!sent.ok()) {
-    Status status = sent.error();
-    if (call.map_send_error && status.http_status() == 0) status = call.map_send_error(status);
-    co_return redacted(tagged(std::move(status), call.provider_id), secrets);
-  }
+      co_await send_attempt(call.provider_id, call.request, call.authorize, call.map_error,
+                            call.map_send_error, lease, timeouts);
+  if (!sent.ok()) co_return sent.error();
   http::Response response = std::move(*sent);
   if (!call.stream) {
     Result<std::string> body = co_await response.read_all();
@@ -303,19 +325,8 @@ using AttemptFn =
 // One attempt of a request that is not a chat call: authorize, send, map errors.
 Task<Result<http::Response>> attempt_request(const RequestCall& call, const AuthLease* lease,
                                              http::Timeouts timeouts) {
-  std::vector<std::string> secrets;
-  if (lease != nullptr && !lease->secret.empty()) secrets.push_back(lease->secret);
-  http::Request request = call.request;
-  request.timeouts = timeouts;
-  if (call.authorize) call.authorize(request, lease ? std::string_view(lease->secret) : "");
-  Result<http::Response> sent =
-      co_await send_checked(std::move(request), call.map_error, call.provider_id, secrets);
-  if (!sent.ok()) {
-    Status status = sent.error();
-    if (call.map_send_error && status.http_status() == 0) status = call.map_send_error(status);
-    co_return redacted(tagged(std::move(status), call.provider_id), secrets);
-  }
-  co_return sent;
+  return send_attempt(call.provider_id, call.request, call.authorize, call.map_error,
+                      call.map_send_error, lease, timeouts);
 }
 
 // attempt_request() and the whole body (at most `limit` bytes).
@@ -324,11 +335,7 @@ Task<Result<std::string>> attempt_fetch(const RequestCall& call, const AuthLease
   AISOPOD_CO_ASSIGN_OR_RETURN(http::Response response,
                               co_await attempt_request(call, lease, timeouts));
   Result<std::string> body = co_await response.read_all(limit);
-  if (!body.ok()) {
-    std::vector<std::string> secrets;
-    if (lease != nullptr && !lease->secret.empty()) secrets.push_back(lease->secret);
-    co_return redacted(tagged(body.error(), call.provider_id), secrets);
-  }
+  if (!body.ok()) co_return redacted(tagged(body.error(), call.provider_id), lease_secrets(lease));
   co_return body;
 }
 
