@@ -7,7 +7,9 @@ function(aisopod_add_test name)
   endif()
   cmake_parse_arguments(ARG "" "" "SOURCES;LIBS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
-  target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gmock GTest::gtest_main)
+  # Tests reach into the internals (src/) of what they test.
+  target_link_libraries(${name} PRIVATE ${ARG_LIBS} aisopod_internal_includes GTest::gmock
+    GTest::gtest_main)
   target_compile_definitions(${name} PRIVATE
     AISOPOD_TESTDATA_DIR="${PROJECT_SOURCE_DIR}/tests/testdata")
   if(AISOPOD_SANITIZE)
