@@ -6,6 +6,8 @@
 #   scripts/test.sh --quick  the default build only
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# ccache: paths relative to the checkout, so that another clone (CI's) reuses the cache.
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 
 status=0
 summary=()
