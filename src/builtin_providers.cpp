@@ -54,8 +54,11 @@ Result<std::shared_ptr<AuthProfileManager>> make_auth_manager(const Config& conf
   for (const ProviderConfig& provider : config.providers) {
     for (const AuthProfileConfig& profile : provider.profiles) {
       // Read at use time, so that a key changed in the environment is picked up.
-      manager->add_profile(provider.id, profile.name,
-                           [profile]() { return profile.resolve_secret(); });
+      // Each profile's kind decides its header: OAuth tokens go as bearer tokens.
+      const SecretKind kind =
+          profile.kind == "oauth" ? SecretKind::kBearerToken : SecretKind::kApiKey;
+      manager->add_profile(
+          provider.id, profile.name, [profile]() { return profile.resolve_secret(); }, kind);
     }
   }
   return manager;
@@ -97,9 +100,6 @@ Status register_builtin_providers(ProviderRegistry& registry, const Config& conf
       if (!provider.base_url.empty()) options.base_url = provider.base_url;
       options.anthropic_version = option_or(provider, "anthropic_version", "2023-06-01");
       options.timeout = timeout;
-      if (!provider.profiles.empty() && provider.profiles.front().kind == "oauth") {
-        options.auth = anthropic::AnthropicOptions::AuthKind::kBearer;
-      }
       created = anthropic::make_provider(std::move(options), auth);
     }
 #endif

@@ -236,5 +236,42 @@ TEST(Runtime, PullingIsInThePublicApiAndRefusedByProvidersThatCannot) {
   EXPECT_EQ(pulled.error().message(), "provider 'openai' cannot pull models (Ollama can)");
 }
 
+TEST(Runtime, ProfilesOfOneProviderMayMixOAuthTokensAndApiKeys) {
+  FakeUpstream upstream([](const RecordedRequest& request) {
+    return ScriptedResponse::with_body(
+        200, "application/json",
+        request.header("Authorization") == "Bearer oauth-token-1"
+            ? R"({"data":[{"type":"model","id":"from-oauth","display_name":"A"}],"has_more":false})"
+            : R"({"data":[{"type":"model","id":"from-key","display_name":"B"}],"has_more":false})");
+  });
+  Config config;
+  config.auth.state = "memory";
+  ProviderConfig anthropic;
+  anthropic.id = "anthropic";
+  anthropic.type = "anthropic";
+  anthropic.base_url = upstream.base_url();
+  AuthProfileConfig oauth;
+  oauth.name = "oauth";
+  oauth.kind = "oauth";
+  oauth.api_key = "oauth-token-1";
+  AuthProfileConfig key;
+  key.name = "key";
+  key.api_key = "sk-ant-key-2";
+  anthropic.profiles = {oauth, key};
+  config.providers.push_back(anthropic);
+  Result<std::shared_ptr<Runtime>> runtime = Runtime::create(config);
+  ASSERT_TRUE(runtime.ok()) << runtime.error().to_string();
+  std::shared_ptr<ModelProvider> provider = *(*runtime)->provider("anthropic");
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(aisopod::testing::run_task(provider->list_models()).ok());
+  }
+  const auto requests = upstream.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[0].header("Authorization"), "Bearer oauth-token-1");
+  EXPECT_EQ(requests[0].header("x-api-key"), "");
+  EXPECT_EQ(requests[1].header("x-api-key"), "sk-ant-key-2");
+  EXPECT_EQ(requests[1].header("Authorization"), "");
+}
+
 }  // namespace
 }  // namespace aisopod

@@ -197,11 +197,23 @@ Result<std::shared_ptr<AuthStateStore>> open_sqlite_auth_store(
 Status recreate_sqlite_auth_store(const std::string& path, const SqliteStoreOptions& options = {});
 
 // A credential handed out by AuthProfileManager::acquire.
+// How a profile's secret is sent. Each profile has its own, so one provider may mix API keys
+// and OAuth tokens.
+enum class SecretKind {
+  // In the provider's API-key header (x-api-key for Anthropic; Authorization: Bearer where the
+  // provider takes keys that way).
+  kApiKey,
+  // Authorization: Bearer <token> (OAuth access tokens).
+  kBearerToken,
+};
+
 struct AuthLease {
   std::string provider;
   std::string profile;
   // The secret (API key or token), resolved at acquire time. Never log it.
   std::string secret;
+  // How `secret` is sent: the profile's kind.
+  SecretKind kind = SecretKind::kApiKey;
 };
 
 // Hands out profiles per provider round-robin, skipping those cooling down, and records
@@ -257,15 +269,18 @@ class AuthProfileManager {
   // named "default" for `provider` whose secret comes from `secret`. For tests and for
   // providers built from a bare key.
   static std::shared_ptr<AuthProfileManager> single(std::string provider,
-                                                    std::function<Result<std::string>()> secret);
+                                                    std::function<Result<std::string>()> secret,
+                                                    SecretKind kind = SecretKind::kApiKey);
 
   // Adds a profile. `secret` is called (without the manager's lock held) at each acquire that
   // hands the profile out, and at each acquire that finds it cooling down, to notice a changed
   // key. Profiles are tried in the order added. Adding a name that the provider already has
-  // replaces its secret source and keeps its place. Never calls the store; the state of a new
-  // provider is read by the store thread.
+  // replaces its secret source and kind and keeps its place. Never calls the store; the state of
+  // a new provider is read by the store thread. `kind` says how the secret is sent (leases carry
+  // it).
   void add_profile(std::string provider, std::string profile,
-                   std::function<Result<std::string>()> secret);
+                   std::function<Result<std::string>()> secret,
+                   SecretKind kind = SecretKind::kApiKey);
 
   // True when `provider` has at least one profile.
   bool has_profiles(std::string_view provider) const;

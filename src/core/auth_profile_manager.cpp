@@ -276,6 +276,7 @@ struct AuthProfileManager::Impl {
   struct Profile {
     std::string name;
     std::function<Result<std::string>()> secret;
+    SecretKind kind = SecretKind::kApiKey;
   };
   struct Provider {
     std::string id;
@@ -744,14 +745,14 @@ AuthProfileManager::~AuthProfileManager() {
 }
 
 std::shared_ptr<AuthProfileManager> AuthProfileManager::single(
-    std::string provider, std::function<Result<std::string>()> secret) {
+    std::string provider, std::function<Result<std::string>()> secret, SecretKind kind) {
   auto manager = std::make_shared<AuthProfileManager>(make_memory_auth_store());
-  manager->add_profile(std::move(provider), "default", std::move(secret));
+  manager->add_profile(std::move(provider), "default", std::move(secret), kind);
   return manager;
 }
 
 void AuthProfileManager::add_profile(std::string provider, std::string profile,
-                                     std::function<Result<std::string>()> secret) {
+                                     std::function<Result<std::string>()> secret, SecretKind kind) {
   std::lock_guard lock(impl_->mutex);
   Impl::Provider* p = impl_->find_provider(provider);
   if (p == nullptr) {
@@ -762,10 +763,11 @@ void AuthProfileManager::add_profile(std::string provider, std::string profile,
   for (auto& existing : p->profiles) {
     if (existing.name == profile) {
       existing.secret = std::move(secret);
+      existing.kind = kind;
       return;
     }
   }
-  p->profiles.push_back(Impl::Profile{std::move(profile), std::move(secret)});
+  p->profiles.push_back(Impl::Profile{std::move(profile), std::move(secret), kind});
   // Its state is read by the store thread (at once when it runs; the next acquire waits).
   p->read = false;
   if (impl_->thread.joinable()) impl_->work_cv.notify_one();
@@ -885,6 +887,7 @@ Result<AuthLease> AuthProfileManager::acquire(std::string_view provider, std::st
     recorded_fingerprint = impl_->state_locked(p->id, profile.name).key_fingerprint;
     lease.provider = p->id;
     lease.profile = profile.name;
+    lease.kind = profile.kind;
   }
   // The secret source may be slow (a token refresh); it runs without the lock.
   if (!secret) {

@@ -198,14 +198,16 @@ std::string trim_base_url(std::string_view base_url) {
   return std::string(base_url);
 }
 
-void add_bearer_token(http::Request& request, std::string_view token) {
-  if (!token.empty()) request.headers.push_back({"Authorization", "Bearer " + std::string(token)});
+void add_bearer_token(http::Request& request, const AuthLease* lease) {
+  if (lease != nullptr && !lease->secret.empty()) {
+    request.headers.push_back({"Authorization", "Bearer " + lease->secret});
+  }
 }
 
 std::shared_ptr<AuthProfileManager> auth_for_secret(std::string_view provider_id,
-                                                    SecretSource secret) {
+                                                    SecretSource secret, SecretKind kind) {
   if (!secret) return nullptr;
-  return AuthProfileManager::single(std::string(provider_id), std::move(secret));
+  return AuthProfileManager::single(std::string(provider_id), std::move(secret), kind);
 }
 
 namespace {
@@ -260,15 +262,14 @@ std::vector<std::string> lease_secrets(const AuthLease* lease) {
 // The sending part of every attempt: a copy of `base` with the attempt's timeouts, authorized
 // with the lease's secret (the last step), sent, and a failure mapped and redacted. A
 // coroutine taking references: each argument belongs to the call, which outlives the attempt.
-Task<Result<http::Response>> send_attempt(
-    const std::string& provider_id, const http::Request& base,
-    const std::function<void(http::Request&, std::string_view)>& authorize,
-    const ErrorMapper& map_error, const std::function<Status(Status)>& map_send_error,
-    const AuthLease* lease, http::Timeouts timeouts) {
+Task<Result<http::Response>> send_attempt(const std::string& provider_id, const http::Request& base,
+                                          const Authorize& authorize, const ErrorMapper& map_error,
+                                          const std::function<Status(Status)>& map_send_error,
+                                          const AuthLease* lease, http::Timeouts timeouts) {
   std::vector<std::string> secrets = lease_secrets(lease);
   http::Request request = base;
   request.timeouts = timeouts;
-  if (authorize) authorize(request, lease ? std::string_view(lease->secret) : "");
+  if (authorize) authorize(request, lease);
   Result<http::Response> sent =
       co_await send_checked(std::move(request), map_error, provider_id, secrets);
   if (!sent.ok()) {

@@ -120,7 +120,11 @@ namespace aisopod {
 // A credential manager for a provider built from a bare SecretSource: one profile named
 // "default" in a memory store; nullptr when `secret` is empty (no credential at all).
 std::shared_ptr<AuthProfileManager> auth_for_secret(std::string_view provider_id,
-                                                    SecretSource secret);
+                                                    SecretSource secret,
+                                                    SecretKind kind = SecretKind::kApiKey);
+
+// Adds a lease's credential to a finished request: the last step before sending.
+using Authorize = std::function<void(http::Request& request, const AuthLease* lease)>;
 
 // Everything the shared chat-call runner needs from a provider for one request.
 struct ChatCall {
@@ -132,9 +136,10 @@ struct ChatCall {
   bool stream = true;
   // The provider's per-attempt total deadline (its `timeout` option); unset or zero: none.
   std::optional<std::chrono::milliseconds> attempt_timeout;
-  // Adds the credential to a finished request (last step before sending). `secret` may be
-  // empty: then nothing is added.
-  std::function<void(http::Request& request, std::string_view secret)> authorize;
+  // Adds the credential to a finished request (last step before sending), the way the lease's
+  // profile says (lease->kind). `lease` is null when the provider has no profile, and its
+  // secret may be empty: then nothing is added.
+  Authorize authorize;
   ErrorMapper map_error;
   // Optional: rewrites an error of sending (the server not reached, no HTTP status) into a
   // clearer one, e.g. "is Ollama running?".
@@ -145,8 +150,9 @@ struct ChatCall {
   std::function<Result<std::vector<ChatCompletionChunk>>(std::string_view body)> decode_body;
 };
 
-// Adds `Authorization: Bearer <token>` to a finished request; nothing for an empty token.
-void add_bearer_token(http::Request& request, std::string_view token);
+// Adds `Authorization: Bearer <secret>` to a finished request, whatever the lease's kind (for
+// providers that take API keys as bearer tokens); nothing without a lease or secret.
+void add_bearer_token(http::Request& request, const AuthLease* lease);
 
 // Runs a chat call with the level-1 retry loop (DESIGN.md section 6), written once for every
 // HTTP provider: takes a profile from `auth` (round-robin, skipping cooled-down ones; none when
@@ -186,7 +192,7 @@ struct RequestCall {
   // The encoded request, without credentials, with its timeouts; copied for each attempt.
   http::Request request;
   // As ChatCall::authorize.
-  std::function<void(http::Request& request, std::string_view secret)> authorize;
+  Authorize authorize;
   ErrorMapper map_error;
   // As ChatCall::map_send_error.
   std::function<Status(Status)> map_send_error;

@@ -29,7 +29,8 @@ struct AnthropicOptions {
   // Adds cache_control {"type":"ephemeral"} to the last block of the system prompt and to the
   // last tool, so that the stable prefix of a conversation is cached between calls.
   bool prompt_caching = false;
-  // How the secret is sent.
+  // How the secret of a provider built from a bare SecretSource is sent. Profiles of an
+  // AuthProfileManager carry their own kind (SecretKind), which wins.
   enum class AuthKind {
     // `x-api-key: <key>` (console API keys, sk-ant-api...).
     kApiKey,

@@ -16,14 +16,14 @@ constexpr int kModelsPageLimit = 1000;
 // A bound on pagination, so a server that keeps saying has_more cannot loop us forever.
 constexpr int kMaxModelPages = 100;
 
-// x-api-key for API keys, Authorization: Bearer for OAuth tokens; nothing for an empty secret.
-void add_credential(AnthropicOptions::AuthKind kind, http::Request& request,
-                    std::string_view secret) {
-  if (secret.empty()) return;
-  if (kind == AnthropicOptions::AuthKind::kBearer) {
-    request.headers.push_back({"Authorization", "Bearer " + std::string(secret)});
+// x-api-key for API keys, Authorization: Bearer for OAuth tokens, as the lease's profile says;
+// nothing without a lease or secret.
+void add_credential(http::Request& request, const AuthLease* lease) {
+  if (lease == nullptr || lease->secret.empty()) return;
+  if (lease->kind == SecretKind::kBearerToken) {
+    request.headers.push_back({"Authorization", "Bearer " + lease->secret});
   } else {
-    request.headers.push_back({"x-api-key", std::string(secret)});
+    request.headers.push_back({"x-api-key", lease->secret});
   }
 }
 
@@ -67,9 +67,7 @@ class AnthropicProvider final : public ModelProvider {
     call.request = std::move(http_request);
     call.stream = request.stream;
     call.attempt_timeout = options_.timeout;
-    call.authorize = [kind = options_.auth](http::Request& r, std::string_view secret) {
-      add_credential(kind, r, secret);
-    };
+    call.authorize = add_credential;
     call.map_error = map_error_;
     call.make_decoder = [id = options_.provider_id, decode] {
       return make_chunk_decoder(StreamDecoder(id, decode));
@@ -98,9 +96,7 @@ class AnthropicProvider final : public ModelProvider {
     RequestCall call;
     call.provider_id = options_.provider_id;
     call.request = std::move(request);
-    call.authorize = [kind = options_.auth](http::Request& r, std::string_view secret) {
-      add_credential(kind, r, secret);
-    };
+    call.authorize = add_credential;
     call.map_error = map_error_;
     return call;
   }
@@ -120,7 +116,10 @@ std::shared_ptr<ModelProvider> make_provider(AnthropicOptions options,
 
 std::shared_ptr<ModelProvider> make_provider(AnthropicOptions options, SecretSource secret) {
   std::string id = options.provider_id;
-  return make_provider(std::move(options), auth_for_secret(id, std::move(secret)));
+  const SecretKind kind = options.auth == AnthropicOptions::AuthKind::kBearer
+                              ? SecretKind::kBearerToken
+                              : SecretKind::kApiKey;
+  return make_provider(std::move(options), auth_for_secret(id, std::move(secret), kind));
 }
 
 }  // namespace aisopod::anthropic

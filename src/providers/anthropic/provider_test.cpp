@@ -88,6 +88,35 @@ TEST(AnthropicProvider, BearerAuthSendsAuthorizationInstead) {
   EXPECT_EQ(requests[0].header("anthropic-version"), "2023-06-01");
 }
 
+TEST(AnthropicProvider, EachProfileSendsItsSecretItsOwnWay) {
+  const std::string wire = text_wire();
+  FakeUpstream upstream([&](const RecordedRequest& request) {
+    // The OAuth token is refused; the API key answers.
+    if (!request.header("Authorization").empty()) {
+      return ScriptedResponse::with_body(
+          401, "application/json",
+          R"({"type":"error","error":{"type":"authentication_error","message":"invalid token"}})");
+    }
+    return ScriptedResponse::sse(wire);
+  });
+  auto auth = std::make_shared<AuthProfileManager>(make_memory_auth_store());
+  auth->add_profile(
+      "anthropic", "oauth", []() -> Result<std::string> { return std::string("oauth-token-1"); },
+      SecretKind::kBearerToken);
+  auth->add_profile("anthropic", "console",
+                    []() -> Result<std::string> { return std::string("sk-ant-console-key"); });
+  AnthropicOptions options;
+  options.base_url = upstream.base_url();
+  Outcome out = run_task(collect(make_provider(options, auth), hello_request()));
+  ASSERT_TRUE(out.end.ok()) << out.end.to_string();
+  const auto requests = upstream.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[0].header("Authorization"), "Bearer oauth-token-1");
+  EXPECT_EQ(requests[0].header("x-api-key"), "");
+  EXPECT_EQ(requests[1].header("x-api-key"), "sk-ant-console-key");
+  EXPECT_EQ(requests[1].header("Authorization"), "");
+}
+
 TEST(AnthropicProvider, NonStreamingYieldsOneChunk) {
   const std::string body = test::body_from_httprr(
       read_testdata("anthropic/langchaingo/TestClient_CreateMessage.httprr"));
