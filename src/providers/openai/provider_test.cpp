@@ -347,12 +347,10 @@ TEST(OpenAIProvider, ListingModelsWithARejectedFirstKeyRotatesAndCoolsIt) {
         R"({"object":"list","data":[{"id":"gpt-4o","object":"model","created":1,"owned_by":"system"}]})");
   });
   auto auth = std::make_shared<AuthProfileManager>(make_memory_auth_store());
-  auth->add_profile("openai", "first", []() -> Result<std::string> {
-    return std::string("sk-first-rejected");
-  });
-  auth->add_profile("openai", "second", []() -> Result<std::string> {
-    return std::string("sk-second-good");
-  });
+  auth->add_profile("openai", "first",
+                    []() -> Result<std::string> { return std::string("sk-first-rejected"); });
+  auth->add_profile("openai", "second",
+                    []() -> Result<std::string> { return std::string("sk-second-good"); });
   OpenAIOptions options;
   options.base_url = upstream.base_url() + "/v1";
   auto provider = make_provider(options, auth);
