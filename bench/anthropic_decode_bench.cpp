@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "bench_report.hpp"
 #include "providers/anthropic/stream_decoder.hpp"
 #include "testing/testdata.hpp"
 
@@ -79,12 +80,7 @@ void BM_AnthropicStreamDecoder(benchmark::State& state) {
     }
     benchmark::DoNotOptimize(content_bytes);
   }
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * wire.size()));
-  state.counters["chunks"] = static_cast<double>(chunks);
-  // Seconds per chunk (shown with an SI prefix: "250n" is 250 ns).
-  state.counters["time_per_chunk"] = benchmark::Counter(
-      static_cast<double>(chunks),
-      benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+  aisopod::bench::report_decode(state, wire.size(), chunks);
 }
 BENCHMARK(BM_AnthropicStreamDecoder)->Unit(benchmark::kMicrosecond);
 

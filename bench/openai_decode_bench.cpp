@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "bench_report.hpp"
 #include "providers/openai/stream_decoder.hpp"
 #include "testing/testdata.hpp"
 
@@ -93,12 +94,7 @@ void BM_StreamDecoder(benchmark::State& state) {
     }
     benchmark::DoNotOptimize(content_bytes);
   }
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * wire.size()));
-  state.counters["chunks"] = static_cast<double>(chunks);
-  // Seconds per chunk (shown with an SI prefix: "250n" is 250 ns).
-  state.counters["time_per_chunk"] = benchmark::Counter(
-      static_cast<double>(chunks),
-      benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+  aisopod::bench::report_decode(state, wire.size(), chunks);
 }
 BENCHMARK(BM_StreamDecoder)->Unit(benchmark::kMicrosecond);
 
@@ -160,11 +156,7 @@ void BM_SimdjsonCeiling(benchmark::State& state) {
     }
     benchmark::DoNotOptimize(touched);
   }
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * w.wire.size()));
-  state.counters["chunks"] = static_cast<double>(padded.size());
-  state.counters["time_per_chunk"] = benchmark::Counter(
-      static_cast<double>(padded.size()),
-      benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+  aisopod::bench::report_decode(state, w.wire.size(), padded.size());
 }
 BENCHMARK(BM_SimdjsonCeiling)->Unit(benchmark::kMicrosecond);
 
@@ -189,11 +181,7 @@ void BM_SimdjsonPlainParse(benchmark::State& state) {
     }
     benchmark::DoNotOptimize(elements);
   }
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * w.wire.size()));
-  state.counters["chunks"] = static_cast<double>(padded.size());
-  state.counters["time_per_chunk"] = benchmark::Counter(
-      static_cast<double>(padded.size()),
-      benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+  aisopod::bench::report_decode(state, w.wire.size(), padded.size());
 }
 BENCHMARK(BM_SimdjsonPlainParse)->Unit(benchmark::kMicrosecond);
 

@@ -281,22 +281,25 @@ class SqliteAuthStore final : public AuthStateStore {
     return state;
   }
 
+  // The cursor of `provider` inside the open transaction ("" when none was saved); on failure
+  // the transaction is rolled back.
+  Result<std::string> read_cursor_locked(std::string_view provider) {
+    Statement read(db_, "SELECT last_profile FROM rotation WHERE provider = ?1");
+    if (!read.prepared()) return fail_and_rollback("cursor");
+    read.bind(1, provider);
+    const int rc = read.step();
+    if (rc == SQLITE_ROW) return read.text(0);
+    if (rc != SQLITE_DONE) return fail_and_rollback("cursor");
+    return std::string();
+  }
+
   Result<std::string> update_cursor(std::string_view provider,
                                     const std::function<void(std::string&)>& advance) override {
     std::lock_guard lock(mutex_);
     AISOPOD_TRY_STATUS(begin("BEGIN IMMEDIATE"));
-    std::string cursor;
-    {
-      Statement read(db_, "SELECT last_profile FROM rotation WHERE provider = ?1");
-      if (!read.prepared()) return fail_and_rollback("cursor");
-      read.bind(1, provider);
-      const int rc = read.step();
-      if (rc == SQLITE_ROW) {
-        cursor = read.text(0);
-      } else if (rc != SQLITE_DONE) {
-        return fail_and_rollback("cursor");
-      }
-    }
+    Result<std::string> read = read_cursor_locked(provider);
+    if (!read.ok()) return read.error();
+    std::string cursor = std::move(*read);
     const std::string before = cursor;
     advance(cursor);
     if (cursor != before) {
@@ -315,18 +318,9 @@ class SqliteAuthStore final : public AuthStateStore {
     std::lock_guard lock(mutex_);
     // A read transaction: in WAL mode it never waits for another connection's write lock.
     AISOPOD_TRY_STATUS(begin("BEGIN"));
-    std::string cursor;
-    {
-      Statement read(db_, "SELECT last_profile FROM rotation WHERE provider = ?1");
-      if (!read.prepared()) return fail_and_rollback("cursor");
-      read.bind(1, provider);
-      const int rc = read.step();
-      if (rc == SQLITE_ROW) {
-        cursor = read.text(0);
-      } else if (rc != SQLITE_DONE) {
-        return fail_and_rollback("cursor");
-      }
-    }
+    Result<std::string> read = read_cursor_locked(provider);
+    if (!read.ok()) return read.error();
+    std::string cursor = std::move(*read);
     AISOPOD_TRY_STATUS(commit());
     return cursor;
   }
