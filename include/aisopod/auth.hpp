@@ -207,13 +207,19 @@ enum class SecretKind {
   kBearerToken,
 };
 
+class CredentialSource;  // aisopod/credential.hpp
+
 struct AuthLease {
   std::string provider;
   std::string profile;
-  // The secret (API key or token), resolved at acquire time. Never log it.
+  // What the profile's state belongs to, read at acquire time: CredentialSource::identity(),
+  // which for a key is the key itself. Never log it.
   std::string secret;
-  // How `secret` is sent: the profile's kind.
+  // The profile's kind, as given to add_profile.
   SecretKind kind = SecretKind::kApiKey;
+  // Where the credential to send comes from: the request pipeline awaits source->get() for
+  // each attempt. Never null in a lease that acquire() returned.
+  std::shared_ptr<CredentialSource> source = nullptr;
 };
 
 // Hands out profiles per provider round-robin, skipping those cooling down, and records
@@ -281,6 +287,16 @@ class AuthProfileManager {
   void add_profile(std::string provider, std::string profile,
                    std::function<Result<std::string>()> secret,
                    SecretKind kind = SecretKind::kApiKey);
+
+  // Adds a profile whose credential comes from `source` (an API key, a token that is fetched
+  // and refreshed, AWS keys; see aisopod/credential.hpp). acquire() reads source->identity()
+  // where the overload above calls `secret`, and the lease carries `source`, whose get() the
+  // request pipeline awaits. `kind` is the lease's kind (the credential's own kind decides how
+  // it is sent).
+  void add_profile(std::string provider, std::string profile,
+                   std::shared_ptr<CredentialSource> source);
+  void add_profile(std::string provider, std::string profile,
+                   std::shared_ptr<CredentialSource> source, SecretKind kind);
 
   // True when `provider` has at least one profile.
   bool has_profiles(std::string_view provider) const;

@@ -59,10 +59,25 @@ class CredentialSource {
   // The credential to use now. Errors: the source's (an unset variable, a refused token
   // exchange), as they are.
   virtual boost::asio::awaitable<Result<Credential>> get() = 0;
+
+  // What a profile's state belongs to: AuthProfileManager keeps a salted fingerprint of it, so
+  // that a changed key starts clean (and is never stored itself). For a key, the key; for
+  // tokens fetched with something longer-lived (a service-account key, a refresh token, a role),
+  // that, so that a refreshed token keeps the profile's state. Called at each acquire(); must
+  // not wait for the network. Errors: the source's (an unset variable).
+  virtual Result<std::string> identity() = 0;
 };
 
-// A source that always answers `credential` (an API key from the configuration).
+// A source that always answers `credential` (an API key from the configuration). Its identity
+// is the secret (for AWS keys, the access key id and the secret).
 std::shared_ptr<CredentialSource> make_static_credential_source(Credential credential);
+
+// A source that reads its secret at each use from `read` (an environment variable, a file):
+// an API key or a bearer token as `kind` says (SecretKind::kApiKey -> Credential::kApiKey);
+// an empty secret is Credential::kNone (send no credential). Its identity is the secret.
+// Errors: `read`'s, as they are.
+std::shared_ptr<CredentialSource> make_function_credential_source(
+    std::function<Result<std::string>()> read, SecretKind kind = SecretKind::kApiKey);
 
 // A source over `fetch` (a token exchange, an STS call, a credentials process): the fetched
 // credential is kept until `refresh_margin` before its expires_at (for ever when it has none);
@@ -70,8 +85,9 @@ std::shared_ptr<CredentialSource> make_static_credential_source(Credential crede
 // a failed fetch is returned to everyone waiting for it, and the next get() fetches again.
 // `fetch` runs on the io_context of the caller that started it. `clock` decides expiry (tests
 // pass a FakeClock).
+// `identity` is what identity() answers (see there): what the credentials are fetched with.
 std::shared_ptr<CredentialSource> make_caching_credential_source(
-    std::function<boost::asio::awaitable<Result<Credential>>()> fetch,
+    std::string identity, std::function<boost::asio::awaitable<Result<Credential>>()> fetch,
     std::chrono::milliseconds refresh_margin = std::chrono::minutes(5),
     std::shared_ptr<Clock> clock = system_clock());
 

@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "aisopod/auth.hpp"
+#include "aisopod/credential.hpp"
 #include "aisopod/redact.hpp"
 #include "http/retry_after.hpp"
 #include "state/fingerprint.hpp"
@@ -275,7 +276,7 @@ std::shared_ptr<Clock> system_clock() {
 struct AuthProfileManager::Impl {
   struct Profile {
     std::string name;
-    std::function<Result<std::string>()> secret;
+    std::shared_ptr<CredentialSource> source;
     SecretKind kind = SecretKind::kApiKey;
   };
   struct Provider {
@@ -753,6 +754,17 @@ std::shared_ptr<AuthProfileManager> AuthProfileManager::single(
 
 void AuthProfileManager::add_profile(std::string provider, std::string profile,
                                      std::function<Result<std::string>()> secret, SecretKind kind) {
+  add_profile(std::move(provider), std::move(profile),
+              make_function_credential_source(std::move(secret), kind), kind);
+}
+
+void AuthProfileManager::add_profile(std::string provider, std::string profile,
+                                     std::shared_ptr<CredentialSource> source) {
+  add_profile(std::move(provider), std::move(profile), std::move(source), SecretKind::kApiKey);
+}
+
+void AuthProfileManager::add_profile(std::string provider, std::string profile,
+                                     std::shared_ptr<CredentialSource> secret, SecretKind kind) {
   std::lock_guard lock(impl_->mutex);
   Impl::Provider* p = impl_->find_provider(provider);
   if (p == nullptr) {
@@ -762,7 +774,7 @@ void AuthProfileManager::add_profile(std::string provider, std::string profile,
   impl_->state_locked(provider, profile);
   for (auto& existing : p->profiles) {
     if (existing.name == profile) {
-      existing.secret = std::move(secret);
+      existing.source = std::move(secret);
       existing.kind = kind;
       return;
     }
@@ -804,20 +816,20 @@ Result<AuthLease> AuthProfileManager::acquire(std::string_view provider, std::st
     for (const auto& profile : p->profiles) {
       const ProfileState& state = impl_->state_locked(p->id, profile.name);
       if (!excluded(profile.name) && !state.key_fingerprint.empty() && state.ready_at(model, now) &&
-          profile.secret) {
+          profile.source) {
         to_check.push_back(profile);
       }
     }
   }
   for (const auto& profile : to_check) {
     // A key that cannot be read now stays as it is; it is checked again next time.
-    Result<std::string> secret = profile.secret();
+    Result<std::string> secret = profile.source->identity();
     if (!secret.ok()) continue;
     std::lock_guard lock(impl_->mutex);
     impl_->forget_if_key_changed_locked(provider_id, profile.name, *secret);
   }
 
-  std::function<Result<std::string>()> secret;
+  std::shared_ptr<CredentialSource> source;
   std::string recorded_fingerprint;  // of the chosen profile's state
   AuthLease lease;
   {
@@ -883,20 +895,21 @@ Result<AuthLease> AuthProfileManager::acquire(std::string_view provider, std::st
     }
     const Impl::Profile& profile = p->profiles[*chosen];
     if (!session_key.empty()) impl_->remember_sticky_locked(p->id, session_key, profile.name);
-    secret = profile.secret;
+    source = profile.source;
     recorded_fingerprint = impl_->state_locked(p->id, profile.name).key_fingerprint;
     lease.provider = p->id;
     lease.profile = profile.name;
     lease.kind = profile.kind;
   }
   // The secret source may be slow (a token refresh); it runs without the lock.
-  if (!secret) {
+  if (!source) {
     return Status(StatusCode::kInternal, "auth profile '" + lease.profile + "' of provider '" +
-                                             lease.provider + "' has no secret source");
+                                             lease.provider + "' has no credential source");
   }
-  Result<std::string> resolved = secret();
+  Result<std::string> resolved = source->identity();
   if (!resolved.ok()) return resolved.error();
   lease.secret = std::move(*resolved);
+  lease.source = std::move(source);
   if (!recorded_fingerprint.empty()) {
     // Failure counts of an old key must not shorten the new key's first cooldown.
     std::lock_guard lock(impl_->mutex);

@@ -51,17 +51,39 @@ class StaticSource final : public CredentialSource {
  public:
   explicit StaticSource(Credential credential) : credential_(std::move(credential)) {}
   asio::awaitable<Result<Credential>> get() override { co_return credential_; }
+  Result<std::string> identity() override { return credential_.access_key_id + credential_.secret; }
 
  private:
   const Credential credential_;
+};
+
+class FunctionSource final : public CredentialSource {
+ public:
+  FunctionSource(std::function<Result<std::string>()> read, SecretKind kind)
+      : read_(std::move(read)), kind_(kind) {}
+
+  asio::awaitable<Result<Credential>> get() override {
+    Result<std::string> secret = read_();
+    if (!secret.ok()) co_return secret.error();
+    if (secret->empty()) co_return Credential{};
+    co_return kind_ == SecretKind::kBearerToken ? Credential::bearer_token(std::move(*secret))
+                                                : Credential::api_key(std::move(*secret));
+  }
+  Result<std::string> identity() override { return read_(); }
+
+ private:
+  const std::function<Result<std::string>()> read_;
+  const SecretKind kind_;
 };
 
 class CachingSource final : public CredentialSource {
  public:
   using Fetch = std::function<asio::awaitable<Result<Credential>>()>;
 
-  CachingSource(Fetch fetch, std::chrono::milliseconds margin, std::shared_ptr<Clock> clock)
-      : fetch_(std::move(fetch)),
+  CachingSource(std::string identity, Fetch fetch, std::chrono::milliseconds margin,
+                std::shared_ptr<Clock> clock)
+      : identity_(std::move(identity)),
+        fetch_(std::move(fetch)),
         margin_(margin),
         clock_(clock ? std::move(clock) : system_clock()) {}
 
@@ -93,6 +115,8 @@ class CachingSource final : public CredentialSource {
     guard.complete(fetched);
     co_return fetched;
   }
+
+  Result<std::string> identity() override { return identity_; }
 
  private:
   // One caller waiting for another's fetch: woken on its own executor.
@@ -137,6 +161,7 @@ class CachingSource final : public CredentialSource {
     }
   }
 
+  const std::string identity_;
   const Fetch fetch_;
   const std::chrono::milliseconds margin_;
   const std::shared_ptr<Clock> clock_;
@@ -153,10 +178,16 @@ std::shared_ptr<CredentialSource> make_static_credential_source(Credential crede
   return std::make_shared<StaticSource>(std::move(credential));
 }
 
+std::shared_ptr<CredentialSource> make_function_credential_source(
+    std::function<Result<std::string>()> read, SecretKind kind) {
+  return std::make_shared<FunctionSource>(std::move(read), kind);
+}
+
 std::shared_ptr<CredentialSource> make_caching_credential_source(
-    std::function<asio::awaitable<Result<Credential>>()> fetch,
+    std::string identity, std::function<asio::awaitable<Result<Credential>>()> fetch,
     std::chrono::milliseconds refresh_margin, std::shared_ptr<Clock> clock) {
-  return std::make_shared<CachingSource>(std::move(fetch), refresh_margin, std::move(clock));
+  return std::make_shared<CachingSource>(std::move(identity), std::move(fetch), refresh_margin,
+                                         std::move(clock));
 }
 
 }  // namespace aisopod

@@ -39,8 +39,8 @@ struct CountingFetch {
 };
 
 std::shared_ptr<CredentialSource> source_over(const std::shared_ptr<CountingFetch>& fetch) {
-  return make_caching_credential_source([fetch] { return (*fetch)(); }, std::chrono::minutes(5),
-                                        fetch->clock);
+  return make_caching_credential_source(
+      "identity", [fetch] { return (*fetch)(); }, std::chrono::minutes(5), fetch->clock);
 }
 
 // Runs `count` concurrent get() calls on `io` and collects their results.

@@ -1,5 +1,6 @@
 #include "core/http_provider.hpp"
 
+#include <algorithm>
 #include <boost/asio/cancellation_type.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -198,10 +199,47 @@ std::string trim_base_url(std::string_view base_url) {
   return std::string(base_url);
 }
 
-void add_bearer_token(http::Request& request, const AuthLease* lease) {
-  if (lease != nullptr && !lease->secret.empty()) {
-    request.headers.push_back({"Authorization", "Bearer " + lease->secret});
+namespace {
+
+class HeaderAuthorizer final : public Authorizer {
+ public:
+  HeaderAuthorizer(std::string provider_id, std::string header, std::string prefix)
+      : provider_id_(std::move(provider_id)),
+        header_(std::move(header)),
+        prefix_(std::move(prefix)) {}
+
+  Task<Status> authorize(http::Request& request, const Credential& credential) override {
+    switch (credential.kind) {
+      case Credential::Kind::kNone:
+        break;
+      case Credential::Kind::kApiKey:
+        request.headers.push_back({header_, prefix_ + credential.secret});
+        break;
+      case Credential::Kind::kBearerToken:
+        request.headers.push_back({"Authorization", "Bearer " + credential.secret});
+        break;
+      case Credential::Kind::kAwsKeys:
+        co_return Status(StatusCode::kInvalidArgument,
+                         "provider '" + provider_id_ +
+                             "' cannot sign requests with AWS keys; give the profile an api_key")
+            .set_provider(provider_id_);
+    }
+    co_return Status();
   }
+
+ private:
+  const std::string provider_id_;
+  const std::string header_;
+  const std::string prefix_;
+};
+
+}  // namespace
+
+std::shared_ptr<Authorizer> make_header_authorizer(std::string provider_id,
+                                                   std::string api_key_header,
+                                                   std::string api_key_prefix) {
+  return std::make_shared<HeaderAuthorizer>(std::move(provider_id), std::move(api_key_header),
+                                            std::move(api_key_prefix));
 }
 
 std::shared_ptr<AuthProfileManager> auth_for_secret(std::string_view provider_id,
@@ -252,43 +290,48 @@ Status deadline_passed(SteadyClock::duration length, int attempts,
   return Status(StatusCode::kTimeout, std::move(message));
 }
 
-// The secrets of a lease, to be redacted from every error of the attempt.
-std::vector<std::string> lease_secrets(const AuthLease* lease) {
+// The credential of one attempt and what must be redacted from its errors.
+struct AttemptAuth {
+  // Null when the provider has no profile.
+  const AuthLease* lease = nullptr;
+  Credential credential;
+  // The credential's secrets and the lease's identity.
   std::vector<std::string> secrets;
-  if (lease != nullptr && !lease->secret.empty()) secrets.push_back(lease->secret);
-  return secrets;
-}
+};
 
 // The sending part of every attempt: a copy of `base` with the attempt's timeouts, authorized
-// with the lease's secret (the last step), sent, and a failure mapped and redacted. A
+// with the attempt's credential (the last step), sent, and a failure mapped and redacted. A
 // coroutine taking references: each argument belongs to the call, which outlives the attempt.
 Task<Result<http::Response>> send_attempt(const std::string& provider_id, const http::Request& base,
-                                          const Authorize& authorize, const ErrorMapper& map_error,
+                                          Authorizer* authorizer, const ErrorMapper& map_error,
                                           const std::function<Status(Status)>& map_send_error,
-                                          const AuthLease* lease, http::Timeouts timeouts) {
-  std::vector<std::string> secrets = lease_secrets(lease);
+                                          const AttemptAuth& auth, http::Timeouts timeouts) {
   http::Request request = base;
   request.timeouts = timeouts;
-  if (authorize) authorize(request, lease);
+  if (authorizer != nullptr) {
+    Status authorized = co_await authorizer->authorize(request, auth.credential);
+    if (!authorized.ok())
+      co_return redacted(tagged(std::move(authorized), provider_id), auth.secrets);
+  }
   Result<http::Response> sent =
-      co_await send_checked(std::move(request), map_error, provider_id, secrets);
+      co_await send_checked(std::move(request), map_error, provider_id, auth.secrets);
   if (!sent.ok()) {
     Status status = sent.error();
     if (map_send_error && status.http_status() == 0) status = map_send_error(status);
-    co_return redacted(tagged(std::move(status), provider_id), secrets);
+    co_return redacted(tagged(std::move(status), provider_id), auth.secrets);
   }
   co_return sent;
 }
 
 // One attempt: send with the lease's secret and read ahead to the first content chunk.
 // `deadline`: the call's, when it set timeouts.total.
-Task<Result<ChunkStream>> attempt_chat(const ChatCall& call, const AuthLease* lease,
+Task<Result<ChunkStream>> attempt_chat(const ChatCall& call, const AttemptAuth& auth,
                                        http::Timeouts timeouts,
                                        std::optional<CallDeadline> deadline) {
-  std::vector<std::string> secrets = lease_secrets(lease);
+  const std::vector<std::string>& secrets = auth.secrets;
   Result<http::Response> sent =
-      co_await send_attempt(call.provider_id, call.request, call.authorize, call.map_error,
-                            call.map_send_error, lease, timeouts);
+      co_await send_attempt(call.provider_id, call.request, call.authorizer.get(), call.map_error,
+                            call.map_send_error, auth, timeouts);
   if (!sent.ok()) co_return sent.error();
   http::Response response = std::move(*sent);
   if (!call.stream) {
@@ -303,8 +346,8 @@ Task<Result<ChunkStream>> attempt_chat(const ChatCall& call, const AuthLease* le
     }
     co_return co_await read_to_first_content(ChunkStream::from_chunks(std::move(*chunks)));
   }
-  ChunkStream stream(std::make_unique<HttpChunkSource>(
-      std::move(response), call.make_decoder(), call.provider_id, std::move(secrets), deadline));
+  ChunkStream stream(std::make_unique<HttpChunkSource>(std::move(response), call.make_decoder(),
+                                                       call.provider_id, secrets, deadline));
   co_return co_await read_to_first_content(std::move(stream));
 }
 
@@ -317,27 +360,43 @@ struct LoopSpec {
   http::Timeouts timeouts;
 };
 
-// One attempt with a lease (null: no credential), its timeouts, and the call's deadline when it
-// set the total.
+// One attempt with its credential, its timeouts, and the call's deadline when it set the total.
 template <class T>
 using AttemptFn =
-    std::function<Task<Result<T>>(const AuthLease*, http::Timeouts, std::optional<CallDeadline>)>;
+    std::function<Task<Result<T>>(const AttemptAuth&, http::Timeouts, std::optional<CallDeadline>)>;
 
 // One attempt of a request that is not a chat call: authorize, send, map errors.
-Task<Result<http::Response>> attempt_request(const RequestCall& call, const AuthLease* lease,
+Task<Result<http::Response>> attempt_request(const RequestCall& call, const AttemptAuth& auth,
                                              http::Timeouts timeouts) {
-  return send_attempt(call.provider_id, call.request, call.authorize, call.map_error,
-                      call.map_send_error, lease, timeouts);
+  return send_attempt(call.provider_id, call.request, call.authorizer.get(), call.map_error,
+                      call.map_send_error, auth, timeouts);
 }
 
 // attempt_request() and the whole body (at most `limit` bytes).
-Task<Result<std::string>> attempt_fetch(const RequestCall& call, const AuthLease* lease,
+Task<Result<std::string>> attempt_fetch(const RequestCall& call, const AttemptAuth& auth,
                                         http::Timeouts timeouts, std::size_t limit) {
   AISOPOD_CO_ASSIGN_OR_RETURN(http::Response response,
-                              co_await attempt_request(call, lease, timeouts));
+                              co_await attempt_request(call, auth, timeouts));
   Result<std::string> body = co_await response.read_all(limit);
-  if (!body.ok()) co_return redacted(tagged(body.error(), call.provider_id), lease_secrets(lease));
+  if (!body.ok()) co_return redacted(tagged(body.error(), call.provider_id), auth.secrets);
   co_return body;
+}
+
+// The credential of the leased profile (none without a lease), with the secrets to redact.
+Task<Result<AttemptAuth>> attempt_auth(const AuthLease* lease) {
+  AttemptAuth auth;
+  auth.lease = lease;
+  if (lease == nullptr || !lease->source) co_return auth;
+  if (!lease->secret.empty()) auth.secrets.push_back(lease->secret);
+  Result<Credential> credential = co_await lease->source->get();
+  if (!credential.ok()) co_return redacted(credential.error(), auth.secrets);
+  auth.credential = std::move(*credential);
+  for (std::string& secret : auth.credential.secrets()) {
+    if (std::find(auth.secrets.begin(), auth.secrets.end(), secret) == auth.secrets.end()) {
+      auth.secrets.push_back(std::move(secret));
+    }
+  }
+  co_return auth;
 }
 
 // The level-1 retry loop (DESIGN.md section 6), written once for every request a provider
@@ -409,12 +468,19 @@ Task<Result<T>> retry_loop(LoopSpec call, AuthProfileManager* auth, const CallOp
     }
     const AttemptInfo info{call.provider_id, call.model, lease ? lease->profile : "", attempt};
     if (observer) observer->on_attempt_started(info);
-    const AuthLease* leased = lease ? &*lease : nullptr;
-    Result<T> result = co_await run_attempt(leased, attempt_timeouts, bounding);
+    // The credential is part of the attempt: a token exchange that fails is its outcome.
+    Result<AttemptAuth> auth_now = co_await attempt_auth(lease ? &*lease : nullptr);
+    std::optional<Result<T>> outcome;
+    if (auth_now.ok()) {
+      outcome.emplace(co_await run_attempt(*auth_now, attempt_timeouts, bounding));
+    } else {
+      outcome.emplace(tagged(auth_now.error(), call.provider_id));
+    }
+    Result<T>& result = *outcome;
     if (result.ok()) {
       if (lease) auth->report(*lease, call.model, Status());
       if (observer) observer->on_attempt_succeeded(info);
-      co_return result;
+      co_return std::move(result);
     }
     Status error = result.error();
     const bool out_of_time = deadline_has_passed();
@@ -469,9 +535,9 @@ Task<Result<ChunkStream>> run_chat_call(ChatCall call, AuthProfileManager* auth,
   const ChatCall& chat = call;
   co_return co_await retry_loop<ChunkStream>(
       std::move(spec), auth, options,
-      [&chat](const AuthLease* lease, http::Timeouts attempt_timeouts,
+      [&chat](const AttemptAuth& auth, http::Timeouts attempt_timeouts,
               std::optional<CallDeadline> deadline) {
-        return attempt_chat(chat, lease, attempt_timeouts, deadline);
+        return attempt_chat(chat, auth, attempt_timeouts, deadline);
       });
 }
 
@@ -483,9 +549,9 @@ Task<Result<http::Response>> run_request_call(RequestCall call, AuthProfileManag
   const RequestCall& request = call;
   co_return co_await retry_loop<http::Response>(
       std::move(spec), auth, options,
-      [&request](const AuthLease* lease, http::Timeouts attempt_timeouts,
+      [&request](const AttemptAuth& auth, http::Timeouts attempt_timeouts,
                  std::optional<CallDeadline> /*deadline*/) {
-        return attempt_request(request, lease, attempt_timeouts);
+        return attempt_request(request, auth, attempt_timeouts);
       });
 }
 
@@ -497,9 +563,9 @@ Task<Result<std::string>> run_fetch_call(RequestCall call, AuthProfileManager* a
   const RequestCall& request = call;
   co_return co_await retry_loop<std::string>(
       std::move(spec), auth, options,
-      [&request, limit](const AuthLease* lease, http::Timeouts attempt_timeouts,
+      [&request, limit](const AttemptAuth& auth, http::Timeouts attempt_timeouts,
                         std::optional<CallDeadline> /*deadline*/) {
-        return attempt_fetch(request, lease, attempt_timeouts, limit);
+        return attempt_fetch(request, auth, attempt_timeouts, limit);
       });
 }
 

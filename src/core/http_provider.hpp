@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "aisopod/auth.hpp"
+#include "aisopod/credential.hpp"
 #include "aisopod/provider.hpp"
 #include "http/http.hpp"
 
@@ -123,8 +124,28 @@ std::shared_ptr<AuthProfileManager> auth_for_secret(std::string_view provider_id
                                                     SecretSource secret,
                                                     SecretKind kind = SecretKind::kApiKey);
 
-// Adds a lease's credential to a finished request: the last step before sending.
-using Authorize = std::function<void(http::Request& request, const AuthLease* lease)>;
+// Adds a credential to a finished request: the last step of the pipeline before sending. Each
+// provider has one (a key header, a bearer token, SigV4). Implementations are thread-safe and
+// outlive the calls that use them (a provider holds its authorizer).
+class Authorizer {
+ public:
+  virtual ~Authorizer() = default;
+  // Adds `credential` to `request`, whose method, URL, headers and body are final. May await
+  // (SigV4 hashes the body) and may fail: a credential of a kind this provider cannot send, or
+  // none where one is required (invalid_argument or unauthenticated; the message names the
+  // profile's kind, never the credential). Credential::kNone: send as it is, unless the
+  // provider requires one.
+  virtual Task<Status> authorize(http::Request& request, const Credential& credential) = 0;
+};
+
+// The authorizer of a provider that takes API keys in one header: kApiKey as
+// `api_key_header: <api_key_prefix><key>` ("Authorization", "Bearer " for OpenAI and Ollama;
+// "x-api-key", "" for Anthropic; "x-goog-api-key" for Gemini), kBearerToken as
+// `Authorization: Bearer <token>`, kNone as nothing; kAwsKeys are refused (invalid_argument
+// "provider '<id>' cannot sign requests with AWS keys; give the profile an api_key").
+std::shared_ptr<Authorizer> make_header_authorizer(std::string provider_id,
+                                                   std::string api_key_header,
+                                                   std::string api_key_prefix = {});
 
 // Everything the shared chat-call runner needs from a provider for one request.
 struct ChatCall {
@@ -136,10 +157,9 @@ struct ChatCall {
   bool stream = true;
   // The provider's per-attempt total deadline (its `timeout` option); unset or zero: none.
   std::optional<std::chrono::milliseconds> attempt_timeout;
-  // Adds the credential to a finished request (last step before sending), the way the lease's
-  // profile says (lease->kind). `lease` is null when the provider has no profile, and its
-  // secret may be empty: then nothing is added.
-  Authorize authorize;
+  // Adds the attempt's credential (from the leased profile's CredentialSource; Credential::kNone
+  // when the provider has no profile) to the finished request. Null: nothing is added.
+  std::shared_ptr<Authorizer> authorizer;
   ErrorMapper map_error;
   // Optional: rewrites an error of sending (the server not reached, no HTTP status) into a
   // clearer one, e.g. "is Ollama running?".
@@ -150,17 +170,15 @@ struct ChatCall {
   std::function<Result<std::vector<ChatCompletionChunk>>(std::string_view body)> decode_body;
 };
 
-// Adds `Authorization: Bearer <secret>` to a finished request, whatever the lease's kind (for
-// providers that take API keys as bearer tokens); nothing without a lease or secret.
-void add_bearer_token(http::Request& request, const AuthLease* lease);
-
 // Runs a chat call with the level-1 retry loop (DESIGN.md section 6), written once for every
 // HTTP provider: takes a profile from `auth` (round-robin, skipping cooled-down ones; none when
-// `auth` is null or has no profile for the provider), sends, and reads ahead to the first
-// content chunk. A credential-rotating error is reported and the next profile is tried;
-// overloaded, unavailable and timeout back off (Retry-After honoured) up to
-// options.max_retries times; everything before the first content chunk. Reports every outcome
-// to `auth` and every event to options.observer. Returns the committed stream
+// `auth` is null or has no profile for the provider), awaits its credential
+// (CredentialSource::get(); an error there is the attempt's outcome: reported, and a
+// credential error rotates to the next profile), authorizes (an authorizer's error ends the
+// call), sends, and reads ahead to the first content chunk. A credential-rotating error is reported
+// and the next profile is tried; overloaded, unavailable and timeout back off (Retry-After
+// honoured) up to options.max_retries times; everything before the first content chunk. Reports
+// every outcome to `auth` and every event to options.observer. Returns the committed stream
 // (ChunkStream::committed()) or the last error. Every error message has the lease's secret
 // redacted (redact_secrets()).
 //
@@ -191,8 +209,8 @@ struct RequestCall {
   std::string model;
   // The encoded request, without credentials, with its timeouts; copied for each attempt.
   http::Request request;
-  // As ChatCall::authorize.
-  Authorize authorize;
+  // As ChatCall::authorizer.
+  std::shared_ptr<Authorizer> authorizer;
   ErrorMapper map_error;
   // As ChatCall::map_send_error.
   std::function<Status(Status)> map_send_error;

@@ -6,9 +6,14 @@
 
 #include "aisopod/provider.hpp"
 #include "core/http_provider.hpp"
+#include "core/spec_provider.hpp"
 #include "providers/anthropic/anthropic_options.hpp"
 
 namespace aisopod::anthropic {
+
+// The translators and the authorizer (x-api-key, or Authorization: Bearer for a profile of kind
+// oauth) the core pipeline runs.
+ProviderSpec provider_spec(AnthropicOptions options);
 
 // A provider for `options.provider_id`. Each request carries anthropic-version and the secret
 // from `secret` as `x-api-key: <key>` (AuthKind::kApiKey) or `Authorization: Bearer <token>`

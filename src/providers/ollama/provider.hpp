@@ -9,6 +9,7 @@
 
 #include "aisopod/provider.hpp"
 #include "core/http_provider.hpp"
+#include "core/spec_provider.hpp"
 #include "providers/ollama/ollama_options.hpp"
 #include "providers/ollama/pull.hpp"
 
@@ -21,32 +22,26 @@ namespace aisopod::ollama {
 // When nothing answers at the base URL (connection refused, host unreachable), every call
 // fails with unavailable "cannot reach Ollama at <base_url>: is it running? (start it with
 // `ollama serve`)" and no HTTP status (health_check reports it as unhealthy).
-class OllamaProvider final : public ModelProvider {
+class OllamaProvider final : public SpecProvider {
  public:
   // `auth` holds optional bearer tokens for options.provider_id (Ollama behind an
   // authenticating proxy, or ollama.com), sent as `Authorization: Bearer <token>` when
   // non-empty; a null manager, no profile or an empty token sends no credential. A trailing
   // slash of options.base_url is ignored.
+  //
+  // list_models(): the local models, from GET /api/tags (see decode_models for what each
+  // ModelInfo holds). Errors: unavailable (not running), the mapped HTTP error, protocol_error.
+  //
+  // chat_completion(): POST /api/chat. Returns once the response headers have arrived with a
+  // success status (so "model not found" or "does not support tools" come back here). With
+  // request.stream == false the stream yields the whole answer as one chunk. Errors:
+  // invalid_argument from the encoder, unavailable (not running), the mapped HTTP error, and in
+  // the stream the errors of StreamDecoder (a mid-stream {"error":...} line included).
+  //
+  // health_check(): GET /api/version: healthy with the server's version as the message
+  // ("0.5.1"); unhealthy with the error otherwise (the "is it running?" message when nothing
+  // answers). Never fails.
   OllamaProvider(OllamaOptions options, std::shared_ptr<AuthProfileManager> auth);
-
-  // options.provider_id.
-  std::string_view id() const override;
-
-  // The local models, from GET /api/tags (see decode_models for what each ModelInfo holds).
-  // Errors: unavailable (not running), the mapped HTTP error, protocol_error.
-  Task<Result<std::vector<ModelInfo>>> list_models() override;
-
-  // POST /api/chat. Returns once the response headers have arrived with a success status (so
-  // "model not found" or "does not support tools" come back here). With request.stream ==
-  // false the stream yields the whole answer as one chunk. Errors: invalid_argument from the
-  // encoder, unavailable (not running), the mapped HTTP error, and in the stream the errors of
-  // StreamDecoder (a mid-stream {"error":...} line included).
-  Task<Result<ChunkStream>> start_chat_completion(ChatCompletionRequest request,
-                                                  CallOptions options) override;
-
-  // GET /api/version: healthy with the server's version as the message ("0.5.1"); unhealthy
-  // with the error otherwise (the "is it running?" message when nothing answers). Never fails.
-  Task<HealthStatus> health_check() override;
 
   // Starts pulling `name` (POST /api/pull, streamed). Returns once the response headers have
   // arrived with a success status; the stream then yields the progress reports up to
@@ -55,22 +50,17 @@ class OllamaProvider final : public ModelProvider {
   // in the stream, an {"error":...} line (not_found for a missing model). The default
   // timeouts are kept except the idle one, which is raised to 10 minutes (the server can be
   // silent while it verifies a large layer); `options` overrides them.
-  Task<Result<PullStream>> start_pull_model(std::string name, CallOptions options) override {
-    return start_pull(std::move(name), std::move(options));
-  }
+  Task<Result<PullStream>> start_pull_model(std::string name, CallOptions options) override;
 
   const OllamaOptions& options() const { return options_; }
 
  private:
-  // A request for the shared request loop: bearer token per attempt, the error mapping, and the
-  // "is it running?" mapping of transport errors.
-  RequestCall request_call(http::Request request) const;
-  Task<Result<PullStream>> start_pull(std::string name, CallOptions options);
-
   OllamaOptions options_;
-  std::shared_ptr<AuthProfileManager> auth_;
-  ErrorMapper map_error_;
 };
+
+// The translators and the authorizer (Authorization: Bearer) the core pipeline runs, with the
+// "is it running?" mapping of transport errors.
+ProviderSpec provider_spec(OllamaOptions options);
 
 // A provider for `options.provider_id` (see OllamaProvider). Never fails.
 std::shared_ptr<OllamaProvider> make_provider(OllamaOptions options, SecretSource secret);

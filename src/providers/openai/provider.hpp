@@ -7,9 +7,13 @@
 
 #include "aisopod/provider.hpp"
 #include "core/http_provider.hpp"
+#include "core/spec_provider.hpp"
 #include "providers/openai/request_encoder.hpp"
 
 namespace aisopod::openai {
+
+// The translators and the authorizer (Authorization: Bearer) the core pipeline runs.
+ProviderSpec provider_spec(OpenAIOptions options);
 
 // A provider for `options.provider_id`, authenticating with `Authorization: Bearer <key>` from
 // the profiles `auth` holds for that id (round-robin, rotated on credential errors; no
