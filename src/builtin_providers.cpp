@@ -1,6 +1,7 @@
 #include <utility>
 
 #include "aisopod/builtin.hpp"
+#include "core/provider_factory.hpp"
 
 #if defined(AISOPOD_HAVE_OPENAI)
 #include "providers/openai/provider.hpp"
@@ -15,26 +16,38 @@
 namespace aisopod {
 namespace {
 
-std::string option_or(const ProviderConfig& provider, const std::string& key,
-                      std::string fallback) {
-  auto it = provider.options.find(key);
-  return it == provider.options.end() ? std::move(fallback) : it->second;
+// The factories of the providers compiled into this build, in a fixed order. The one list of
+// provider types: everything else (types, schemas, registration) is read from it.
+const std::vector<const ProviderFactory*>& builtin_factories() {
+  static const std::vector<const ProviderFactory*> factories = {
+#if defined(AISOPOD_HAVE_OPENAI)
+    &openai::factory(),
+#endif
+#if defined(AISOPOD_HAVE_ANTHROPIC)
+    &anthropic::factory(),
+#endif
+#if defined(AISOPOD_HAVE_OLLAMA)
+    &ollama::factory(),
+#endif
+  };
+  return factories;
 }
 
 }  // namespace
 
 std::vector<std::string> builtin_provider_types() {
   std::vector<std::string> types;
-#if defined(AISOPOD_HAVE_OPENAI)
-  types.emplace_back("openai");
-#endif
-#if defined(AISOPOD_HAVE_ANTHROPIC)
-  types.emplace_back("anthropic");
-#endif
-#if defined(AISOPOD_HAVE_OLLAMA)
-  types.emplace_back("ollama");
-#endif
+  for (const ProviderFactory* factory : builtin_factories()) types.push_back(factory->schema.type);
   return types;
+}
+
+const std::vector<ProviderSchema>& builtin_provider_schemas() {
+  static const std::vector<ProviderSchema> schemas = [] {
+    std::vector<ProviderSchema> out;
+    for (const ProviderFactory* factory : builtin_factories()) out.push_back(factory->schema);
+    return out;
+  }();
+  return schemas;
 }
 
 Result<std::shared_ptr<AuthProfileManager>> make_auth_manager(const Config& config) {
@@ -71,52 +84,15 @@ Status register_builtin_providers(ProviderRegistry& registry, const Config& conf
     AISOPOD_ASSIGN_OR_RETURN(auth, make_auth_manager(config));
   }
   for (const ProviderConfig& provider : config.providers) {
-    std::shared_ptr<ModelProvider> created;
-    // Every type: `timeout`, each chat attempt's total deadline (zero: none).
-    std::optional<std::chrono::milliseconds> timeout;
-    if (auto it = provider.options.find("timeout"); it != provider.options.end()) {
-      Result<std::chrono::milliseconds> parsed = parse_duration(it->second);
-      if (!parsed.ok()) {
-        return Status(parsed.error().code(),
-                      "provider '" + provider.id + "' timeout: " + parsed.error().message());
-      }
-      if (parsed->count() > 0) timeout = *parsed;
+    const ProviderFactory* factory = nullptr;
+    for (const ProviderFactory* candidate : builtin_factories()) {
+      if (candidate->schema.type == provider.type) factory = candidate;
     }
-#if defined(AISOPOD_HAVE_OPENAI)
-    if (provider.type == "openai") {
-      openai::OpenAIOptions options;
-      options.provider_id = provider.id;
-      if (!provider.base_url.empty()) options.base_url = provider.base_url;
-      options.organization = option_or(provider, "organization", "");
-      options.project = option_or(provider, "project", "");
-      options.timeout = timeout;
-      created = openai::make_provider(std::move(options), auth);
-    }
-#endif
-#if defined(AISOPOD_HAVE_ANTHROPIC)
-    if (provider.type == "anthropic") {
-      anthropic::AnthropicOptions options;
-      options.provider_id = provider.id;
-      if (!provider.base_url.empty()) options.base_url = provider.base_url;
-      options.anthropic_version = option_or(provider, "anthropic_version", "2023-06-01");
-      options.timeout = timeout;
-      created = anthropic::make_provider(std::move(options), auth);
-    }
-#endif
-#if defined(AISOPOD_HAVE_OLLAMA)
-    if (provider.type == "ollama") {
-      ollama::OllamaOptions options;
-      options.provider_id = provider.id;
-      if (!provider.base_url.empty()) options.base_url = provider.base_url;
-      options.keep_alive = option_or(provider, "keep_alive", "");
-      options.timeout = timeout;
-      created = ollama::make_provider(std::move(options), auth);
-    }
-#endif
-    if (!created) {
+    if (factory == nullptr) {
       if (skipped) skipped->push_back(provider.id);
       continue;
     }
+    AISOPOD_ASSIGN_OR_RETURN(std::shared_ptr<ModelProvider> created, factory->make(provider, auth));
     AISOPOD_TRY_STATUS(registry.add(std::move(created)));
   }
   for (const auto& [alias, target] : config.models.aliases) registry.set_alias(alias, target);

@@ -139,6 +139,62 @@ TEST(RegisterBuiltinProviders, TheTimeoutOptionIsEachAttemptsTotalDeadline) {
   EXPECT_EQ(silent.requests().size(), 6u);  // two attempts per provider
 }
 
+// The README's table of provider options is the one the schemas write (so it lists the options of
+// exactly the providers that exist, with their types, defaults and variables).
+TEST(ProviderSchemas, TheReadmeTableIsTheOneTheSchemasWrite) {
+  const std::string readme = read_testdata("../../README.md");
+  const std::string begin = "<!-- provider-options: begin -->\n";
+  const std::string end = "<!-- provider-options: end -->";
+  const std::size_t from = readme.find(begin);
+  const std::size_t to = readme.find(end);
+  ASSERT_NE(from, std::string::npos);
+  ASSERT_NE(to, std::string::npos);
+  EXPECT_EQ(readme.substr(from + begin.size(), to - from - begin.size()),
+            provider_options_markdown(builtin_provider_schemas()));
+}
+
+// The factory reads the typed options of its schema: values from the table, defaults otherwise.
+TEST(ProviderSchemas, TheFactoryAppliesConfiguredOptionsAndSchemaDefaults) {
+  FakeUpstream upstream([](const RecordedRequest&) {
+    return ScriptedResponse::with_body(
+        400, "application/json",
+        R"({"type":"error","error":{"type":"invalid_request_error","message":"stop here"}})");
+  });
+  Config config;
+  config.auth.state = "memory";
+  for (const std::string id : {"plain", "tuned"}) {
+    ProviderConfig provider;
+    provider.id = id;
+    provider.type = "anthropic";
+    provider.base_url = upstream.base_url();
+    if (id == "tuned") {
+      provider.options["anthropic_beta"] = "beta-1";
+      provider.options["prompt_caching"] = "true";
+      provider.options["anthropic_version"] = "2099-01-01";
+    }
+    config.providers.push_back(provider);
+  }
+  Result<std::shared_ptr<Runtime>> runtime = Runtime::create(config);
+  ASSERT_TRUE(runtime.ok()) << runtime.error().to_string();
+  for (const std::string id : {"plain", "tuned"}) {
+    ChatCompletionRequest request = request_for("claude");
+    request.messages.insert(request.messages.begin(), Message::system("be brief"));
+    Result<std::shared_ptr<ModelProvider>> provider = (*runtime)->provider(id);
+    ASSERT_TRUE(provider.ok());
+    Result<ChunkStream> started = aisopod::testing::run_task((*provider)->chat_completion(request));
+    ASSERT_FALSE(started.ok());
+    EXPECT_EQ(started.error().message(), "stop here (type: invalid_request_error)");
+  }
+  const std::vector<RecordedRequest> requests = upstream.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[0].header("anthropic-version"), "2023-06-01");
+  EXPECT_EQ(requests[0].header("anthropic-beta"), "");
+  EXPECT_EQ(requests[0].body.find("cache_control"), std::string::npos);
+  EXPECT_EQ(requests[1].header("anthropic-version"), "2099-01-01");
+  EXPECT_EQ(requests[1].header("anthropic-beta"), "beta-1");
+  EXPECT_NE(requests[1].body.find(R"("cache_control":{"type":"ephemeral"})"), std::string::npos);
+}
+
 TEST(Client, FailsOverAlongTheConfiguredFallbacksAsTheCommandDoes) {
   const std::string wire = read_testdata("openai/openai-python/test_parse_nothing.sse");
   FakeUpstream failing([](const RecordedRequest&) {

@@ -8,8 +8,6 @@
 namespace aisopod {
 namespace {
 
-constexpr const char* kBuiltinNames[] = {"openai", "anthropic", "gemini", "bedrock", "ollama"};
-
 // The provider id an override names: its target itself, or the provider part of a model spec.
 Result<std::string> override_target(const Config& config, const ProviderOverride& override) {
   if (!override.target_is_model_spec) {
@@ -36,8 +34,8 @@ void apply_override(Config& config, const std::string& id, const ProviderOverrid
   if (!target) {
     ProviderConfig added;
     added.id = id;
-    const bool builtin = std::find(std::begin(kBuiltinNames), std::end(kBuiltinNames), id) !=
-                         std::end(kBuiltinNames);
+    const std::vector<std::string> types = builtin_provider_types();
+    const bool builtin = std::find(types.begin(), types.end(), id) != types.end();
     // An unknown id with a base URL is taken for an OpenAI-compatible server.
     added.type = builtin ? id : "openai";
     config.providers.push_back(std::move(added));
@@ -71,7 +69,8 @@ std::vector<std::string> collect_secrets(const Config& config) {
 }  // namespace
 
 Result<std::shared_ptr<Runtime>> Runtime::load(const RuntimeOptions& options) {
-  AISOPOD_ASSIGN_OR_RETURN(Config config, load_config(options.config_path, process_env()));
+  AISOPOD_ASSIGN_OR_RETURN(
+      Config config, load_config(options.config_path, process_env(), builtin_provider_schemas()));
   return create(std::move(config), options);
 }
 

@@ -519,7 +519,10 @@ int run(int argc, char** argv) {
   CLI::App app{
       "aisopod: one interface to LLM providers (OpenAI and OpenAI-compatible servers, "
       "Anthropic, Ollama), with key rotation, cooldowns and failover."};
-  app.footer(std::string(kConfigHelp) + "\n\n" + kDeadlinesHelp + "\n\n" + kExitCodesHelp +
+  app.footer(std::string(kConfigHelp) +
+             "\n\nProvider types in this build, and their options (in [providers.<id>]):\n" +
+             provider_options_text(builtin_provider_schemas()) + "\n" + kDeadlinesHelp + "\n\n" +
+             kExitCodesHelp +
              "\n\nExamples:\n"
              "  aisopod chat -m openai/gpt-4o-mini \"Write a haiku about crabs\"\n"
              "  echo \"Summarize this\" | aisopod chat -m openai/gpt-4o --format jsonl\n"

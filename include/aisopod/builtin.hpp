@@ -14,6 +14,10 @@ namespace aisopod {
 // The provider types compiled into this build ("openai", ...), in a fixed order.
 std::vector<std::string> builtin_provider_types();
 
+// Their option schemas, in the same order: what load_config() checks provider tables against,
+// and what --help and the README's option table are written from.
+const std::vector<ProviderSchema>& builtin_provider_schemas();
+
 // Creates and registers one provider per entry of `config.providers`, and the configured
 // aliases and default model. Providers whose type is not compiled into this build are not
 // registered; their ids are appended to `skipped` when it is given, so that a caller can say

@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "aisopod/provider_schema.hpp"
 #include "aisopod/status.hpp"
 
 namespace aisopod {
@@ -73,10 +74,10 @@ struct ProviderConfig {
   // (OPENAI_BASE_URL for "openai", ...). Empty only for a bedrock provider with neither endpoint
   // nor region, which then leaves the choice to the AWS configuration.
   std::string base_url;
-  // Provider-specific options as text (integers in decimal, booleans "true"/"false"). The
-  // accepted names depend on the type: openai: organization, project; anthropic:
-  // anthropic_version; bedrock: region; ollama: keep_alive; every type: timeout (a duration,
-  // see parse_duration()). Any other key in a provider table is an error.
+  // Provider-specific options as text (integers in decimal, booleans "true"/"false"), as the
+  // file or the environment set them (defaults are not filled in). The accepted names and types
+  // are the type's ProviderSchema (each provider folder exports it with its factory) and
+  // common_provider_options() (timeout). Any other key in a provider table is an error.
   std::map<std::string, std::string> options;
   // In file order. Empty means no credential (a local server, or the AWS credential chain for
   // bedrock).
@@ -120,11 +121,13 @@ struct Config {
   const ProviderConfig* find_provider(std::string_view id) const;
 };
 
-// Parses a configuration file's text. `source_name` names it in messages and profile sources
-// ("aisopod.toml"); `env` expands ${VAR} in api_key, aws_* keys, base_url and auth.path, and
-// supplies what the file leaves out: providers come from config_from_env() when the file has
-// no [providers] table at all; a provider whose id is a built-in name ("openai") and that has
-// no profile gets one that reads the usual variable (OPENAI_API_KEY; bedrock and ollama get
+// Parses a configuration file's text. `schemas` are the provider types this build has (the
+// runtime passes those of its provider factories): a table's type must be one of them, and
+// its options are checked against the type's schema. `source_name` names it in messages and
+// profile sources ("aisopod.toml"); `env` expands ${VAR} in api_key, aws_* keys, base_url and
+// auth.path, and supplies what the file leaves out: providers come from config_from_env() when the
+// file has no [providers] table at all; a provider whose id is a built-in name ("openai") and that
+// has no profile gets one that reads the usual variable (OPENAI_API_KEY; bedrock and ollama get
 // none); base URL and region overrides as in config_from_env().
 //
 // ${NAME} (NAME of letters, digits and '_', not starting with a digit) is replaced by the
@@ -139,7 +142,7 @@ struct Config {
 // oauth without exactly one of api_key and api_key_env; a duplicate profile name; an alias or
 // fallback naming neither "provider/model" nor an alias; a bad [auth] value.
 Result<Config> parse_config(std::string_view toml_text, std::string_view source_name,
-                            const EnvLookup& env);
+                            const EnvLookup& env, const std::vector<ProviderSchema>& schemas);
 
 // Finds and loads the configuration file, first match wins: `explicit_path` (the CLI's
 // --config), $AISOPOD_CONFIG, <cwd>/aisopod.toml, $XDG_CONFIG_HOME/aisopod/config.toml (or
@@ -149,9 +152,11 @@ Result<Config> parse_config(std::string_view toml_text, std::string_view source_
 // $AISOPOD_CONFIG does not exist (naming it and where it came from), when a file cannot be
 // read, or any parse_config() error.
 Result<Config> load_config(std::optional<std::string> explicit_path, const EnvLookup& env,
+                           const std::vector<ProviderSchema>& schemas,
                            const std::filesystem::path& cwd = {});
 
-// The configuration when there is no file:
+// The configuration when there is no file (only types that `schemas` has; the options'
+// environment defaults are the schemas'):
 //  - openai when OPENAI_API_KEY is set (base URL OPENAI_BASE_URL, options organization from
 //    OPENAI_ORG_ID and project from OPENAI_PROJECT_ID);
 //  - anthropic when ANTHROPIC_API_KEY is set (ANTHROPIC_BASE_URL);
@@ -165,7 +170,7 @@ Result<Config> load_config(std::optional<std::string> explicit_path, const EnvLo
 //  - ollama always (base URL normalize_ollama_host($OLLAMA_HOST)).
 // Each key profile is named "default", reads its variable at use time (api_key_env) and has
 // source "env <VAR>". A variable set to the empty string counts as unset. Never fails.
-Config config_from_env(const EnvLookup& env);
+Config config_from_env(const EnvLookup& env, const std::vector<ProviderSchema>& schemas);
 
 // Normalizes an OLLAMA_HOST value the way the ollama CLI does: "" -> "http://127.0.0.1:11434",
 // "host" -> "http://host:11434", "host:port" -> "http://host:port", ":port" ->

@@ -20,7 +20,6 @@
 namespace aisopod {
 namespace {
 
-constexpr std::string_view kBuiltinTypes[] = {"openai", "anthropic", "gemini", "bedrock", "ollama"};
 constexpr std::string_view kOpenAIBaseUrl = "https://api.openai.com/v1";
 constexpr std::string_view kAnthropicBaseUrl = "https://api.anthropic.com";
 constexpr std::string_view kGeminiBaseUrl = "https://generativelanguage.googleapis.com";
@@ -31,31 +30,23 @@ constexpr std::string_view kOllamaDefaultPort = "11434";
 // is reported without the fragment of the line that toml++ quotes.
 constexpr std::string_view kSecretMarkers[] = {"api_key", "secret", "token", "aws_access_key"};
 
-enum class OptionKind {
-  kString,           // any string
-  kRegion,           // an AWS region name; it ends up in a host name
-  kStringOrInteger,  // ollama keep_alive: "5m", 300, -1
-  kDuration,         // parse_duration() text or integer seconds
-};
+// The schema of `type`, or nullptr when this build has no such provider type.
+const ProviderSchema* find_schema(const std::vector<ProviderSchema>& schemas,
+                                  std::string_view type) {
+  for (const ProviderSchema& schema : schemas) {
+    if (schema.type == type) return &schema;
+  }
+  return nullptr;
+}
 
-struct OptionSpec {
-  std::string_view type;  // "" for every type
-  std::string_view name;
-  OptionKind kind;
-};
-
-constexpr OptionSpec kOptionSpecs[] = {
-    {"openai", "organization", OptionKind::kString},
-    {"openai", "project", OptionKind::kString},
-    {"anthropic", "anthropic_version", OptionKind::kString},
-    {"bedrock", "region", OptionKind::kRegion},
-    {"ollama", "keep_alive", OptionKind::kStringOrInteger},
-    {"", "timeout", OptionKind::kDuration},
-};
-
-bool is_builtin_type(std::string_view type) {
-  return std::find(std::begin(kBuiltinTypes), std::end(kBuiltinTypes), type) !=
-         std::end(kBuiltinTypes);
+// "openai, anthropic or ollama".
+std::string type_list(const std::vector<ProviderSchema>& schemas) {
+  std::string out;
+  for (size_t i = 0; i < schemas.size(); ++i) {
+    if (i > 0) out += i + 1 == schemas.size() ? " or " : ", ";
+    out += schemas[i].type;
+  }
+  return out.empty() ? "none: this build has no provider" : out;
 }
 
 std::string_view trim(std::string_view s) {
@@ -132,12 +123,21 @@ AuthProfileConfig env_profile(std::string_view provider_id, std::string_view var
 // Fills in what a provider leaves out from the environment and the documented defaults. The
 // provider-specific variables apply only to a provider whose id is the built-in name, so that
 // OPENAI_BASE_URL never redirects a second OpenAI-compatible provider such as "local".
-void fill_defaults(ProviderConfig& provider, const EnvLookup& env) {
+void fill_defaults(ProviderConfig& provider, const EnvLookup& env,
+                   const std::vector<ProviderSchema>& schemas) {
   const bool builtin_id = provider.id == provider.type;
-  const auto set_option_from_env = [&](const char* option, const char* variable) {
-    if (provider.options.count(option) != 0) return;
-    if (auto value = env_value(env, variable)) provider.options[option] = *value;
-  };
+  // The options' environment defaults (the schema's), for the built-in id only.
+  if (const ProviderSchema* schema = find_schema(schemas, provider.type); schema && builtin_id) {
+    for (const ProviderOptionSpec& option : schema->options) {
+      if (provider.options.count(option.name) != 0) continue;
+      for (const std::string& variable : option.env) {
+        if (auto value = env_value(env, variable)) {
+          provider.options[option.name] = *value;
+          break;
+        }
+      }
+    }
+  }
   const auto base_url_from_env = [&](std::initializer_list<const char*> variables) {
     if (!provider.base_url.empty() || !builtin_id) return;
     for (const char* variable : variables) {
@@ -150,10 +150,6 @@ void fill_defaults(ProviderConfig& provider, const EnvLookup& env) {
   const bool wants_default_profile = builtin_id && provider.profiles.empty();
 
   if (provider.type == "openai") {
-    if (builtin_id) {
-      set_option_from_env("organization", "OPENAI_ORG_ID");
-      set_option_from_env("project", "OPENAI_PROJECT_ID");
-    }
     base_url_from_env({"OPENAI_BASE_URL"});
     if (provider.base_url.empty()) provider.base_url = kOpenAIBaseUrl;
     if (wants_default_profile) provider.profiles.push_back(env_profile("openai", "OPENAI_API_KEY"));
@@ -173,8 +169,6 @@ void fill_defaults(ProviderConfig& provider, const EnvLookup& env) {
           env_profile("gemini", google ? "GOOGLE_API_KEY" : "GEMINI_API_KEY"));
     }
   } else if (provider.type == "bedrock") {
-    set_option_from_env("region", "AWS_REGION");
-    set_option_from_env("region", "AWS_DEFAULT_REGION");
     base_url_from_env({"AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "AWS_ENDPOINT_URL"});
     auto region = provider.options.find("region");
     if (provider.base_url.empty() && region != provider.options.end()) {
@@ -240,8 +234,11 @@ std::string describe_type(const toml::node& node) {
 // parse_config() call.
 class Parser {
  public:
-  Parser(std::string_view source_name, const EnvLookup& env)
-      : source_name_(source_name.empty() ? "<config>" : source_name), env_(env) {}
+  Parser(std::string_view source_name, const EnvLookup& env,
+         const std::vector<ProviderSchema>& schemas)
+      : source_name_(source_name.empty() ? "<config>" : source_name),
+        env_(env),
+        schemas_(schemas) {}
 
   Result<Config> run(const toml::table& root) {
     Config config;
@@ -258,8 +255,8 @@ class Parser {
     if (const toml::node* auth = root.get("auth")) {
       AISOPOD_TRY_STATUS(parse_auth(*auth, config.auth));
     }
-    if (!has_providers) config.providers = config_from_env(env_).providers;
-    for (ProviderConfig& provider : config.providers) fill_defaults(provider, env_);
+    if (!has_providers) config.providers = config_from_env(env_, schemas_).providers;
+    for (ProviderConfig& provider : config.providers) fill_defaults(provider, env_, schemas_);
     if (config.auth.state_path.empty()) config.auth.state_path = default_state_path(env_);
     return config;
   }
@@ -425,35 +422,37 @@ class Parser {
 
     if (const toml::node* type = table->get("type")) {
       AISOPOD_ASSIGN_OR_RETURN(provider.type, string_value(*type, "type", where));
-      if (!is_builtin_type(provider.type)) {
-        return error_at(type->source(),
-                        "unknown provider type '" + provider.type + "' in " + where +
-                            " (expected openai, anthropic, gemini, bedrock or ollama)");
+      if (find_schema(schemas_, provider.type) == nullptr) {
+        return error_at(type->source(), "unknown provider type '" + provider.type + "' in " +
+                                            where + " (expected " + type_list(schemas_) + ")");
       }
-    } else if (is_builtin_type(provider.id)) {
+    } else if (find_schema(schemas_, provider.id) != nullptr) {
       provider.type = provider.id;
     } else {
+      std::string implied = type_list(schemas_);
+      if (const size_t last_or = implied.rfind(" or "); last_or != std::string::npos) {
+        implied.replace(last_or, 4, " and ");
+      }
       return error_at(table->source(),
-                      "missing key 'type' in " + where +
-                          ": only openai, anthropic, gemini, bedrock and ollama imply their type");
+                      "missing key 'type' in " + where + ": only " + implied + " imply their type");
     }
+    const ProviderSchema& schema = *find_schema(schemas_, provider.type);
+    std::vector<const ProviderOptionSpec*> options;
+    for (const ProviderOptionSpec& option : schema.options) options.push_back(&option);
+    for (const ProviderOptionSpec& option : common_provider_options()) options.push_back(&option);
 
     std::vector<std::string_view> allowed = {"type", "base_url", "profiles", "api_key",
                                              "api_key_env"};
-    for (const OptionSpec& spec : kOptionSpecs) {
-      if (spec.type.empty() || spec.type == provider.type) allowed.push_back(spec.name);
-    }
+    for (const ProviderOptionSpec* option : options) allowed.push_back(option->name);
     AISOPOD_TRY_STATUS(check_keys(*table, where, allowed));
 
     if (const toml::node* base_url = table->get("base_url")) {
       AISOPOD_ASSIGN_OR_RETURN(provider.base_url, base_url_value(*base_url, provider.type, where));
     }
-    for (const OptionSpec& spec : kOptionSpecs) {
-      if (!spec.type.empty() && spec.type != provider.type) continue;
-      const toml::node* option = table->get(spec.name);
+    for (const ProviderOptionSpec* spec : options) {
+      const toml::node* option = table->get(spec->name);
       if (option == nullptr) continue;
-      AISOPOD_ASSIGN_OR_RETURN(provider.options[std::string(spec.name)],
-                               option_value(*option, spec, where));
+      AISOPOD_ASSIGN_OR_RETURN(provider.options[spec->name], option_value(*option, *spec, where));
     }
 
     const toml::node* api_key = table->get("api_key");
@@ -479,12 +478,15 @@ class Parser {
     return provider;
   }
 
-  Result<std::string> option_value(const toml::node& node, const OptionSpec& spec,
+  Result<std::string> option_value(const toml::node& node, const ProviderOptionSpec& spec,
                                    std::string_view where) const {
-    switch (spec.kind) {
-      case OptionKind::kString:
+    switch (spec.type) {
+      case OptionType::kBoolean:
+        if (!node.is_boolean()) return type_error(node, "a boolean", spec.name, where);
+        return std::string(node.as_boolean()->get() ? "true" : "false");
+      case OptionType::kString:
         return string_value(node, spec.name, where);
-      case OptionKind::kRegion: {
+      case OptionType::kRegion: {
         AISOPOD_ASSIGN_OR_RETURN(std::string region, string_value(node, spec.name, where));
         const bool valid = !region.empty() && std::all_of(region.begin(), region.end(), [](char c) {
           return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
@@ -495,11 +497,11 @@ class Parser {
         }
         return region;
       }
-      case OptionKind::kStringOrInteger:
+      case OptionType::kStringOrInteger:
         if (node.is_integer()) return std::to_string(node.as_integer()->get());
         if (!node.is_string()) return type_error(node, "a string or an integer", spec.name, where);
         return node.as_string()->get();
-      case OptionKind::kDuration: {
+      case OptionType::kDuration: {
         AISOPOD_ASSIGN_OR_RETURN(auto ignored, duration_value(node, spec.name, where));
         (void)ignored;
         return node.is_integer() ? std::to_string(node.as_integer()->get())
@@ -752,6 +754,7 @@ class Parser {
 
   std::string source_name_;
   const EnvLookup& env_;
+  const std::vector<ProviderSchema>& schemas_;
 };
 
 // The line `line` (1-based) of `text`, or "" past the end.
@@ -795,7 +798,7 @@ std::string syntax_error_message(std::string_view text, const toml::parse_error&
 }
 
 Result<Config> load_file(const std::filesystem::path& path, const std::string& display_name,
-                         const EnvLookup& env) {
+                         const EnvLookup& env, const std::vector<ProviderSchema>& schemas) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
     return Status(StatusCode::kInvalidArgument,
@@ -807,7 +810,7 @@ Result<Config> load_file(const std::filesystem::path& path, const std::string& d
   if (!in || in.bad()) {
     return Status(StatusCode::kInvalidArgument, "cannot read config file '" + display_name + "'");
   }
-  return parse_config(contents.str(), display_name, env);
+  return parse_config(contents.str(), display_name, env, schemas);
 }
 
 }  // namespace
@@ -922,11 +925,11 @@ std::string normalize_ollama_host(std::string_view value) {
 }
 
 Result<Config> parse_config(std::string_view toml_text, std::string_view source_name,
-                            const EnvLookup& env) {
+                            const EnvLookup& env, const std::vector<ProviderSchema>& schemas) {
   const std::string name(source_name.empty() ? "<config>" : source_name);
   try {
     toml::table root = toml::parse(toml_text, std::string_view(name));
-    return Parser(name, env).run(root);
+    return Parser(name, env, schemas).run(root);
   } catch (const toml::parse_error& error) {
     return Status(StatusCode::kInvalidArgument,
                   name + ":" + std::to_string(error.source().begin.line) + ":" +
@@ -939,6 +942,7 @@ Result<Config> parse_config(std::string_view toml_text, std::string_view source_
 }
 
 Result<Config> load_config(std::optional<std::string> explicit_path, const EnvLookup& env,
+                           const std::vector<ProviderSchema>& schemas,
                            const std::filesystem::path& cwd) {
   std::error_code ec;
   std::filesystem::path base = cwd;
@@ -954,7 +958,7 @@ Result<Config> load_config(std::optional<std::string> explicit_path, const EnvLo
       return Status(StatusCode::kInvalidArgument,
                     "config file '" + *explicit_path + "' (given with --config) does not exist");
     }
-    return load_file(path, *explicit_path, env);
+    return load_file(path, *explicit_path, env, schemas);
   }
   if (std::optional<std::string> from_env = env_value(env, "AISOPOD_CONFIG")) {
     const std::filesystem::path path = absolute(*from_env);
@@ -962,7 +966,7 @@ Result<Config> load_config(std::optional<std::string> explicit_path, const EnvLo
       return Status(StatusCode::kInvalidArgument,
                     "config file '" + *from_env + "' (from AISOPOD_CONFIG) does not exist");
     }
-    return load_file(path, *from_env, env);
+    return load_file(path, *from_env, env, schemas);
   }
 
   std::vector<std::filesystem::path> candidates;
@@ -974,19 +978,20 @@ Result<Config> load_config(std::optional<std::string> explicit_path, const EnvLo
   }
   for (const std::filesystem::path& candidate : candidates) {
     if (std::filesystem::exists(candidate, ec))
-      return load_file(candidate, candidate.string(), env);
+      return load_file(candidate, candidate.string(), env, schemas);
   }
-  return config_from_env(env);
+  return config_from_env(env, schemas);
 }
 
-Config config_from_env(const EnvLookup& env) {
+Config config_from_env(const EnvLookup& env, const std::vector<ProviderSchema>& schemas) {
   Config config;
   const auto has = [&](const char* variable) { return env_value(env, variable).has_value(); };
   const auto add = [&](std::string_view id) {
+    if (find_schema(schemas, id) == nullptr) return;  // not in this build
     ProviderConfig provider;
     provider.id = std::string(id);
     provider.type = std::string(id);
-    fill_defaults(provider, env);
+    fill_defaults(provider, env, schemas);
     config.providers.push_back(std::move(provider));
   };
   if (has("OPENAI_API_KEY")) add("openai");

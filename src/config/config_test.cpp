@@ -27,6 +27,39 @@ EnvLookup fake_env(std::map<std::string, std::string> vars) {
   };
 }
 
+// The five provider types as the configuration tests see them (test data: the real schemas are
+// each provider folder's, and a build may leave some out).
+const std::vector<ProviderSchema>& test_schemas() {
+  static const std::vector<ProviderSchema> schemas = {
+      {"openai",
+       "OpenAI",
+       {{"organization", OptionType::kString, "", {"OPENAI_ORG_ID"}, "org"},
+        {"project", OptionType::kString, "", {"OPENAI_PROJECT_ID"}, "project"}}},
+      {"anthropic",
+       "Anthropic",
+       {{"anthropic_version", OptionType::kString, "2023-06-01", {}, "version"},
+        {"prompt_caching", OptionType::kBoolean, "false", {}, "cache"}}},
+      {"gemini", "Gemini", {}},
+      {"bedrock",
+       "Bedrock",
+       {{"region", OptionType::kRegion, "", {"AWS_REGION", "AWS_DEFAULT_REGION"}, "region"}}},
+      {"ollama", "Ollama", {{"keep_alive", OptionType::kStringOrInteger, "", {}, "keep"}}},
+  };
+  return schemas;
+}
+
+// The loaders with test_schemas().
+Result<Config> parse_config(std::string_view text, std::string_view name, const EnvLookup& env) {
+  return aisopod::parse_config(text, name, env, test_schemas());
+}
+Result<Config> load_config(std::optional<std::string> path, const EnvLookup& env,
+                           const std::filesystem::path& cwd) {
+  return aisopod::load_config(std::move(path), env, test_schemas(), cwd);
+}
+Config config_from_env(const EnvLookup& env) {
+  return aisopod::config_from_env(env, test_schemas());
+}
+
 std::vector<std::string> provider_ids(const Config& config) {
   std::vector<std::string> ids;
   for (const ProviderConfig& provider : config.providers) ids.push_back(provider.id);
@@ -302,7 +335,12 @@ INSTANTIATE_TEST_SUITE_P(
                   "'base_url'?)"},
         ErrorCase{"OptionOfAnotherType", "[providers.anthropic]\norganization = \"o\"\n",
                   "f.toml:2:1: unknown key 'organization' in [providers.anthropic] (expected "
-                  "type, base_url, profiles, api_key, api_key_env, anthropic_version, timeout)"},
+                  "type, base_url, profiles, api_key, api_key_env, anthropic_version, "
+                  "prompt_caching, timeout)"},
+        ErrorCase{"BooleanOption", "[providers.anthropic]\nprompt_caching = \"yes\"\n",
+                  "f.toml:2:18: expected a boolean for 'prompt_caching' in [providers.anthropic], "
+                  "got a string"},
+
         ErrorCase{"UnknownTopLevel", "[providers.openai]\n[model]\ndefault = \"a/b\"\n",
                   "f.toml:2:2: unknown key 'model' at the top level (did you mean 'models'?)"},
         ErrorCase{"WrongType", "[providers.openai]\nbase_url = 8080\n",
@@ -834,6 +872,59 @@ TEST_F(LoadConfigTest, ParseErrorsNameTheFile) {
   EXPECT_EQ(result.error().message(),
             path.string() +
                 ":2:1: unknown key 'bse_url' in [providers.openai] (did you mean 'base_url'?)");
+}
+
+// The types a build has are its schemas': a type left out of the build is refused by name, the
+// environment does not configure it, and the options' environment defaults come from them.
+TEST(ProviderSchemas, OnlyTheBuildsTypesAreAcceptedAndTheirEnvDefaultsApply) {
+  const std::vector<ProviderSchema> two = {
+      {"openai", "OpenAI", {{"organization", OptionType::kString, "", {"OPENAI_ORG_ID"}, "org"}}},
+      {"ollama", "Ollama", {{"keep_alive", OptionType::kStringOrInteger, "", {}, "keep"}}},
+  };
+  const EnvLookup env =
+      fake_env({{"GEMINI_API_KEY", "g"}, {"OPENAI_API_KEY", "sk"}, {"OPENAI_ORG_ID", "org-7"}});
+  Result<Config> gemini = aisopod::parse_config("[providers.gemini]\n", "f.toml", env, two);
+  ASSERT_FALSE(gemini.ok());
+  EXPECT_EQ(gemini.error().message(),
+            "f.toml:1:1: missing key 'type' in [providers.gemini]: only openai and ollama imply "
+            "their type");
+  Result<Config> typed =
+      aisopod::parse_config("[providers.g]\ntype = \"gemini\"\n", "f.toml", env, two);
+  ASSERT_FALSE(typed.ok());
+  EXPECT_EQ(typed.error().message(),
+            "f.toml:2:8: unknown provider type 'gemini' in [providers.g] (expected openai or "
+            "ollama)");
+  const Config from_env = aisopod::config_from_env(env, two);
+  EXPECT_EQ(provider_ids(from_env), (std::vector<std::string>{"openai", "ollama"}));
+  EXPECT_EQ(from_env.providers[0].options,
+            (std::map<std::string, std::string>{{"organization", "org-7"}}));
+  Result<Config> none =
+      aisopod::parse_config("[providers.x]\ntype = \"openai\"\n", "f.toml", env, {});
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.error().message(),
+            "f.toml:2:8: unknown provider type 'openai' in [providers.x] (expected none: this "
+            "build has no provider)");
+}
+
+TEST(ProviderSchemas, TheOptionTablesAreWrittenFromTheSchemas) {
+  const std::vector<ProviderSchema> one = {
+      {"ollama",
+       "an Ollama server",
+       {{"keep_alive", OptionType::kStringOrInteger, "5m", {"OK_A", "OK_B"}, "keep it loaded"}}},
+  };
+  EXPECT_EQ(provider_options_markdown(one),
+            "| type | option | value | default | environment | meaning |\n"
+            "|---|---|---|---|---|---|\n"
+            "| every type | `timeout` | a duration |  |  | each chat attempt's total deadline "
+            "(\"90s\"; none by default) |\n"
+            "| ollama | `keep_alive` | a string or an integer | `5m` | `OK_A`, `OK_B` | keep it "
+            "loaded |\n");
+  EXPECT_EQ(provider_options_text(one),
+            "  ollama: an Ollama server\n"
+            "    timeout (a duration): each chat attempt's total deadline (\"90s\"; none by "
+            "default)\n"
+            "    keep_alive (a string or an integer, default 5m, from OK_A or OK_B): keep it "
+            "loaded\n");
 }
 
 }  // namespace

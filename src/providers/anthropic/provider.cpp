@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/provider_factory.hpp"
 #include "core/spec_provider.hpp"
 #include "providers/anthropic/error_mapper.hpp"
 #include "providers/anthropic/models_decoder.hpp"
@@ -62,6 +63,40 @@ std::shared_ptr<ModelProvider> make_provider(AnthropicOptions options, SecretSou
                               ? SecretKind::kBearerToken
                               : SecretKind::kApiKey;
   return make_provider(std::move(options), auth_for_secret(id, std::move(secret), kind));
+}
+
+const ProviderFactory& factory() {
+  static const ProviderFactory instance{
+      ProviderSchema{"anthropic",
+                     "Anthropic's Messages API",
+                     {{"anthropic_version",
+                       OptionType::kString,
+                       "2023-06-01",
+                       {},
+                       "sent as anthropic-version"},
+                      {"anthropic_beta",
+                       OptionType::kString,
+                       "",
+                       {},
+                       "sent as anthropic-beta (comma-separated beta names)"},
+                      {"prompt_caching",
+                       OptionType::kBoolean,
+                       "false",
+                       {},
+                       "marks the system prompt and the tools for Anthropic's prompt cache"}}},
+      [](const ProviderConfig& config,
+         std::shared_ptr<AuthProfileManager> auth) -> Result<std::shared_ptr<ModelProvider>> {
+        const ProviderSchema& schema = factory().schema;
+        AnthropicOptions options;
+        options.provider_id = config.id;
+        if (!config.base_url.empty()) options.base_url = config.base_url;
+        options.anthropic_version = provider_option(config, schema, "anthropic_version");
+        options.anthropic_beta = provider_option(config, schema, "anthropic_beta");
+        options.prompt_caching = provider_option(config, schema, "prompt_caching") == "true";
+        AISOPOD_ASSIGN_OR_RETURN(options.timeout, attempt_timeout_option(config));
+        return make_provider(std::move(options), std::move(auth));
+      }};
+  return instance;
 }
 
 }  // namespace aisopod::anthropic

@@ -6,6 +6,7 @@
 
 #include "aisopod/provider.hpp"
 #include "core/http_provider.hpp"
+#include "core/provider_factory.hpp"
 #include "core/spec_provider.hpp"
 #include "providers/anthropic/anthropic_options.hpp"
 
@@ -28,5 +29,8 @@ std::shared_ptr<ModelProvider> make_provider(AnthropicOptions options, SecretSou
 // credential errors; no credential when `auth` is null or has none).
 std::shared_ptr<ModelProvider> make_provider(AnthropicOptions options,
                                              std::shared_ptr<AuthProfileManager> auth);
+
+// The factory of this folder: its option schema and how a configured table becomes a provider.
+const ProviderFactory& factory();
 
 }  // namespace aisopod::anthropic

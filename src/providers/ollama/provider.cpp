@@ -81,4 +81,27 @@ std::shared_ptr<OllamaProvider> make_provider(OllamaOptions options, SecretSourc
   return make_provider(std::move(options), auth_for_secret(id, std::move(secret)));
 }
 
+const ProviderFactory& factory() {
+  static const ProviderFactory instance{
+      ProviderSchema{"ollama",
+                     "an Ollama server's native API (chat, models, pull)",
+                     {{"keep_alive",
+                       OptionType::kStringOrInteger,
+                       "",
+                       {},
+                       "how long the server keeps the model loaded (\"5m\", seconds, -1 for "
+                       "ever)"}}},
+      [](const ProviderConfig& config,
+         std::shared_ptr<AuthProfileManager> auth) -> Result<std::shared_ptr<ModelProvider>> {
+        const ProviderSchema& schema = factory().schema;
+        OllamaOptions options;
+        options.provider_id = config.id;
+        if (!config.base_url.empty()) options.base_url = config.base_url;
+        options.keep_alive = provider_option(config, schema, "keep_alive");
+        AISOPOD_ASSIGN_OR_RETURN(options.timeout, attempt_timeout_option(config));
+        return std::shared_ptr<ModelProvider>(make_provider(std::move(options), std::move(auth)));
+      }};
+  return instance;
+}
+
 }  // namespace aisopod::ollama

@@ -9,6 +9,7 @@
 
 #include "aisopod/provider.hpp"
 #include "core/http_provider.hpp"
+#include "core/provider_factory.hpp"
 #include "core/spec_provider.hpp"
 #include "providers/ollama/ollama_options.hpp"
 #include "providers/ollama/pull.hpp"
@@ -68,5 +69,8 @@ std::shared_ptr<OllamaProvider> make_provider(OllamaOptions options, SecretSourc
 // The same with the profiles `auth` holds for options.provider_id (null: no credential).
 std::shared_ptr<OllamaProvider> make_provider(OllamaOptions options,
                                               std::shared_ptr<AuthProfileManager> auth);
+
+// The factory of this folder: its option schema and how a configured table becomes a provider.
+const ProviderFactory& factory();
 
 }  // namespace aisopod::ollama

@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/provider_factory.hpp"
 #include "core/spec_provider.hpp"
 #include "providers/openai/error_mapper.hpp"
 #include "providers/openai/models_decoder.hpp"
@@ -47,6 +48,31 @@ std::shared_ptr<ModelProvider> make_provider(OpenAIOptions options,
 std::shared_ptr<ModelProvider> make_provider(OpenAIOptions options, SecretSource secret) {
   std::string id = options.provider_id;
   return make_provider(std::move(options), auth_for_secret(id, std::move(secret)));
+}
+
+const ProviderFactory& factory() {
+  static const ProviderFactory instance{
+      ProviderSchema{
+          "openai",
+          "OpenAI's Chat Completions API, and any server that speaks it",
+          {{"organization",
+            OptionType::kString,
+            "",
+            {"OPENAI_ORG_ID"},
+            "sent as OpenAI-Organization"},
+           {"project", OptionType::kString, "", {"OPENAI_PROJECT_ID"}, "sent as OpenAI-Project"}}},
+      [](const ProviderConfig& config,
+         std::shared_ptr<AuthProfileManager> auth) -> Result<std::shared_ptr<ModelProvider>> {
+        const ProviderSchema& schema = factory().schema;
+        OpenAIOptions options;
+        options.provider_id = config.id;
+        if (!config.base_url.empty()) options.base_url = config.base_url;
+        options.organization = provider_option(config, schema, "organization");
+        options.project = provider_option(config, schema, "project");
+        AISOPOD_ASSIGN_OR_RETURN(options.timeout, attempt_timeout_option(config));
+        return make_provider(std::move(options), std::move(auth));
+      }};
+  return instance;
 }
 
 }  // namespace aisopod::openai

@@ -7,6 +7,7 @@
 
 #include "aisopod/provider.hpp"
 #include "core/http_provider.hpp"
+#include "core/provider_factory.hpp"
 #include "core/spec_provider.hpp"
 #include "providers/openai/request_encoder.hpp"
 
@@ -23,5 +24,8 @@ std::shared_ptr<ModelProvider> make_provider(OpenAIOptions options,
 
 // The same with one key from `secret` (empty function: no credential).
 std::shared_ptr<ModelProvider> make_provider(OpenAIOptions options, SecretSource secret);
+
+// The factory of this folder: its option schema and how a configured table becomes a provider.
+const ProviderFactory& factory();
 
 }  // namespace aisopod::openai
