@@ -12,7 +12,7 @@ include(CMakePackageConfigHelpers)
 # order of the -l flags in aisopod.pc; the check below keeps it true.
 set(aisopod_package_libraries aisopod_all)
 set(aisopod_json_providers OFF)  # simdjson and Boost.JSON are needed by the providers only
-foreach(p OPENAI ANTHROPIC OLLAMA)
+foreach(p OPENAI ANTHROPIC GEMINI BEDROCK OLLAMA)
   string(TOLOWER ${p} lp)
   if(TARGET aisopod_provider_${lp})
     list(APPEND aisopod_package_libraries aisopod_provider_${lp})
@@ -82,8 +82,9 @@ install(FILES ${PROJECT_BINARY_DIR}/aisopodConfig.cmake
 # .private fields (which `pkg-config --libs` without --static leaves out). Cflags carries
 # -std=c++20: the public headers need it, and g++ 12 defaults to C++17 (a later -std wins). Every Debian package
 # below ships a .pc (libcurl4-openssl-dev, libsqlite3-dev, libssl-dev, libtomlplusplus-dev,
-# libsimdjson-dev); Boost.JSON has none, hence -lboost_json. Boost's headers are in /usr/include.
-set(AISOPOD_PC_REQUIRES "libcurl sqlite3 libcrypto tomlplusplus")
+# libsimdjson-dev, zlib1g-dev); Boost.JSON has none, hence -lboost_json. Boost's headers are in
+# /usr/include.
+set(AISOPOD_PC_REQUIRES "libcurl sqlite3 libcrypto zlib tomlplusplus")
 set(AISOPOD_PC_LIBS "")
 foreach(lib IN LISTS aisopod_package_libraries)
   get_target_property(archive ${lib} OUTPUT_NAME)

@@ -9,6 +9,12 @@
 #if defined(AISOPOD_HAVE_ANTHROPIC)
 #include "providers/anthropic/provider.hpp"
 #endif
+#if defined(AISOPOD_HAVE_GEMINI)
+#include "providers/gemini/provider.hpp"
+#endif
+#if defined(AISOPOD_HAVE_BEDROCK)
+#include "providers/bedrock/provider.hpp"
+#endif
 #if defined(AISOPOD_HAVE_OLLAMA)
 #include "providers/ollama/provider.hpp"
 #endif
@@ -26,11 +32,40 @@ const std::vector<const ProviderFactory*>& builtin_factories() {
 #if defined(AISOPOD_HAVE_ANTHROPIC)
     &anthropic::factory(),
 #endif
+#if defined(AISOPOD_HAVE_GEMINI)
+    &gemini::factory(),
+#endif
+#if defined(AISOPOD_HAVE_BEDROCK)
+    &bedrock::factory(),
+#endif
 #if defined(AISOPOD_HAVE_OLLAMA)
     &ollama::factory(),
 #endif
   };
   return factories;
+}
+
+const ProviderFactory* find_factory(std::string_view type) {
+  for (const ProviderFactory* factory : builtin_factories()) {
+    if (factory->schema.type == type) return factory;
+  }
+  return nullptr;
+}
+
+// A profile whose credential could not be set up (a missing credentials file): every call that
+// picks it fails with that error.
+class FailedCredentialSource final : public CredentialSource {
+ public:
+  explicit FailedCredentialSource(Status error) : error_(std::move(error)) {}
+  boost::asio::awaitable<Result<Credential>> get() override { co_return error_; }
+  Result<std::string> identity() override { return error_; }
+
+ private:
+  const Status error_;
+};
+
+std::shared_ptr<CredentialSource> make_failed_credential_source(Status error) {
+  return std::make_shared<FailedCredentialSource>(std::move(error));
 }
 
 }  // namespace
@@ -65,7 +100,30 @@ Result<std::shared_ptr<AuthProfileManager>> make_auth_manager(const Config& conf
   policy.cap = config.auth.cooldown_cap;
   auto manager = std::make_shared<AuthProfileManager>(std::move(store), policy);
   for (const ProviderConfig& provider : config.providers) {
+    const ProviderFactory* factory = find_factory(provider.type);
+    if (provider.profiles.empty() && factory != nullptr && factory->default_credential_source) {
+      Result<std::shared_ptr<CredentialSource>> source =
+          factory->default_credential_source(provider);
+      manager->add_profile(
+          provider.id, "default",
+          source.ok() ? std::move(*source)
+                      : make_failed_credential_source(
+                            Status(source.error().code(),
+                                   "provider '" + provider.id + "': " + source.error().message())));
+    }
     for (const AuthProfileConfig& profile : provider.profiles) {
+      if (factory != nullptr && factory->make_credential_source && profile.kind != "api_key" &&
+          profile.kind != "oauth") {
+        Result<std::shared_ptr<CredentialSource>> source = factory->make_credential_source(profile);
+        manager->add_profile(
+            provider.id, profile.name,
+            source.ok()
+                ? std::move(*source)
+                : make_failed_credential_source(Status(
+                      source.error().code(), "profile '" + profile.name + "' of provider '" +
+                                                 provider.id + "': " + source.error().message())));
+        continue;
+      }
       // Read at use time, so that a key changed in the environment is picked up.
       // Each profile's kind decides its header: OAuth tokens go as bearer tokens.
       const SecretKind kind =
@@ -84,10 +142,7 @@ Status register_builtin_providers(ProviderRegistry& registry, const Config& conf
     AISOPOD_ASSIGN_OR_RETURN(auth, make_auth_manager(config));
   }
   for (const ProviderConfig& provider : config.providers) {
-    const ProviderFactory* factory = nullptr;
-    for (const ProviderFactory* candidate : builtin_factories()) {
-      if (candidate->schema.type == provider.type) factory = candidate;
-    }
+    const ProviderFactory* factory = find_factory(provider.type);
     if (factory == nullptr) {
       if (skipped) skipped->push_back(provider.id);
       continue;

@@ -518,7 +518,7 @@ void add_override_options(CLI::App* command, ProviderOverrides& overrides,
 int run(int argc, char** argv) {
   CLI::App app{
       "aisopod: one interface to LLM providers (OpenAI and OpenAI-compatible servers, "
-      "Anthropic, Ollama), with key rotation, cooldowns and failover."};
+      "Anthropic, Google Gemini, AWS Bedrock, Ollama), with key rotation, cooldowns and failover."};
   app.footer(std::string(kConfigHelp) +
              "\n\nProvider types in this build, and their options (in [providers.<id>]):\n" +
              provider_options_text(builtin_provider_schemas()) + "\n" + kDeadlinesHelp + "\n\n" +

@@ -39,8 +39,9 @@ struct AuthProfileConfig {
   std::string name;
   // The id of the provider this profile belongs to; used in error messages.
   std::string provider_id;
-  // "api_key" (a key sent in the provider's key header), "oauth" (a bearer token) or "aws"
-  // (AWS access keys, Bedrock only).
+  // "api_key" (a key sent in the provider's key header), "oauth" (a bearer token), or a kind
+  // that the provider type defines (ProviderSchema::profile_kinds): "aws" (AWS access keys,
+  // bedrock), "google_service_account" and "google_adc" (gemini).
   std::string kind = "api_key";
   // Name of the environment variable that holds the key or token; read at use time, so a key
   // changed in the environment of a long-running process is picked up.
@@ -51,6 +52,9 @@ struct AuthProfileConfig {
   std::string aws_access_key_id;
   std::string aws_secret_access_key;
   std::string aws_session_token;
+  // The keys of a kind that its provider type defines (ProviderSchema::profile_kinds), with
+  // ${VAR} expanded: credentials_file for gemini's google_service_account.
+  std::map<std::string, std::string> fields;
   // Where the profile was defined, for messages: "aisopod.toml:12" or "env OPENAI_API_KEY".
   std::string source;
 

@@ -46,6 +46,14 @@ struct ProviderSchema {
   // The type's own options, in the order documented. The options every type has (timeout)
   // come from common_provider_options() and are not repeated here.
   std::vector<ProviderOptionSpec> options;
+  // The profile kinds this type takes besides "api_key" and "oauth" ("aws" for bedrock;
+  // "google_service_account" and "google_adc" for gemini), each with the profile keys it uses
+  // besides name and kind (string values, ${VAR} expanded).
+  struct ProfileKind {
+    std::string name;
+    std::vector<std::string> keys;
+  };
+  std::vector<ProfileKind> profile_kinds = {};
 };
 
 // The options of every provider type: `timeout`, each chat attempt's total deadline.

@@ -524,9 +524,18 @@ class Parser {
       if (table == nullptr) {
         return type_error(element, "a table", "profiles", "[providers." + provider.id + "]");
       }
-      AISOPOD_TRY_STATUS(check_keys(*table, where,
-                                    {"name", "kind", "api_key_env", "api_key", "aws_access_key_id",
-                                     "aws_secret_access_key", "aws_session_token"}));
+      const ProviderSchema& schema = *find_schema(schemas_, provider.type);
+      std::vector<std::string_view> allowed = {"name",
+                                               "kind",
+                                               "api_key_env",
+                                               "api_key",
+                                               "aws_access_key_id",
+                                               "aws_secret_access_key",
+                                               "aws_session_token"};
+      for (const ProviderSchema::ProfileKind& kind : schema.profile_kinds) {
+        for (const std::string& key : kind.keys) allowed.push_back(key);
+      }
+      AISOPOD_TRY_STATUS(check_keys(*table, where, allowed));
       AuthProfileConfig profile;
       profile.provider_id = provider.id;
       profile.source = source_name_ + ":" + std::to_string(table->source().begin.line);
@@ -544,12 +553,33 @@ class Parser {
       }
       if (const toml::node* kind = table->get("kind")) {
         AISOPOD_ASSIGN_OR_RETURN(profile.kind, string_value(*kind, "kind", where));
-        if (profile.kind != "api_key" && profile.kind != "oauth" && profile.kind != "aws") {
-          return error_at(kind->source(), "unknown profile kind '" + profile.kind + "' in " +
-                                              where + " (expected api_key, oauth or aws)");
+        std::vector<std::string> kinds = {"api_key", "oauth"};
+        const ProviderSchema::ProfileKind* special = nullptr;
+        for (const ProviderSchema::ProfileKind& candidate : schema.profile_kinds) {
+          kinds.push_back(candidate.name);
+          if (candidate.name == profile.kind) special = &candidate;
         }
-        if (profile.kind == "aws" && provider.type != "bedrock") {
-          return error_at(kind->source(), "profiles of kind 'aws' are only for bedrock providers");
+        if (special == nullptr && profile.kind != "api_key" && profile.kind != "oauth") {
+          // A kind of another type: say whose.
+          for (const ProviderSchema& other : schemas_) {
+            for (const ProviderSchema::ProfileKind& candidate : other.profile_kinds) {
+              if (candidate.name == profile.kind) {
+                return error_at(kind->source(), "profiles of kind '" + profile.kind +
+                                                    "' are only for " + other.type + " providers");
+              }
+            }
+          }
+          std::string expected = join(kinds, ", ");
+          if (const size_t last = expected.rfind(", "); last != std::string::npos) {
+            expected.replace(last, 2, " or ");
+          }
+          return error_at(kind->source(), "unknown profile kind '" + profile.kind + "' in " +
+                                              where + " (expected " + expected + ")");
+        }
+        if (special != nullptr && special->name != "aws") {
+          AISOPOD_TRY_STATUS(parse_kind_fields(*table, where, *special, profile));
+          provider.profiles.push_back(std::move(profile));
+          continue;
         }
       }
       if (profile.kind == "aws") {
@@ -596,6 +626,30 @@ class Parser {
                       "'api_key_env' in " + std::string(where) +
                           " must be the name of an environment variable (letters, digits and "
                           "'_'); to give the key itself, use 'api_key'");
+    }
+    return Status();
+  }
+
+  // The keys of a profile of a provider-defined kind (credentials_file of
+  // google_service_account): each required, a string, ${VAR} expanded; api_key and aws_* refused.
+  Status parse_kind_fields(const toml::table& table, std::string_view where,
+                           const ProviderSchema::ProfileKind& kind,
+                           AuthProfileConfig& profile) const {
+    for (const char* other : {"api_key", "api_key_env", "aws_access_key_id",
+                              "aws_secret_access_key", "aws_session_token"}) {
+      if (const toml::node* node = table.get(other)) {
+        return error_at(node->source(), "'" + std::string(other) +
+                                            "' is not used by profiles of kind '" + kind.name +
+                                            "' in " + std::string(where));
+      }
+    }
+    for (const std::string& key : kind.keys) {
+      const toml::node* node = table.get(key);
+      if (node == nullptr) {
+        return error_at(table.source(), "profile '" + profile.name + "' of kind '" + kind.name +
+                                            "' in " + std::string(where) + " needs '" + key + "'");
+      }
+      AISOPOD_ASSIGN_OR_RETURN(profile.fields[key], expanded_string(*node, key, where));
     }
     return Status();
   }

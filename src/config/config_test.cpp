@@ -39,10 +39,14 @@ const std::vector<ProviderSchema>& test_schemas() {
        "Anthropic",
        {{"anthropic_version", OptionType::kString, "2023-06-01", {}, "version"},
         {"prompt_caching", OptionType::kBoolean, "false", {}, "cache"}}},
-      {"gemini", "Gemini", {}},
+      {"gemini",
+       "Gemini",
+       {},
+       {{"google_service_account", {"credentials_file"}}, {"google_adc", {}}}},
       {"bedrock",
        "Bedrock",
-       {{"region", OptionType::kRegion, "", {"AWS_REGION", "AWS_DEFAULT_REGION"}, "region"}}},
+       {{"region", OptionType::kRegion, "", {"AWS_REGION", "AWS_DEFAULT_REGION"}, "region"}},
+       {{"aws", {}}}},
       {"ollama", "Ollama", {{"keep_alive", OptionType::kStringOrInteger, "", {}, "keep"}}},
   };
   return schemas;
@@ -399,7 +403,7 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"UnknownProfileKind",
                   "[[providers.openai.profiles]]\nname = \"m\"\nkind = \"basic\"\n",
                   "f.toml:3:8: unknown profile kind 'basic' in [[providers.openai.profiles]] "
-                  "(expected api_key, oauth or aws)"},
+                  "(expected api_key or oauth)"},
         ErrorCase{"AwsKindOutsideBedrock",
                   "[[providers.openai.profiles]]\nname = \"m\"\nkind = \"aws\"\n",
                   "f.toml:3:8: profiles of kind 'aws' are only for bedrock providers"},
@@ -872,6 +876,45 @@ TEST_F(LoadConfigTest, ParseErrorsNameTheFile) {
   EXPECT_EQ(result.error().message(),
             path.string() +
                 ":2:1: unknown key 'bse_url' in [providers.openai] (did you mean 'base_url'?)");
+}
+
+// Profile kinds a type defines: their keys are read (required, ${VAR} expanded) and kept in
+// `fields`; other types refuse them, naming the type they belong to.
+TEST(ProviderSchemas, ProfileKindsOfATypeAndTheirKeys) {
+  Result<Config> parsed = parse_config(R"([providers.gemini]
+[[providers.gemini.profiles]]
+name = "sa"
+kind = "google_service_account"
+credentials_file = "${HOME}/key.json"
+[[providers.gemini.profiles]]
+name = "adc"
+kind = "google_adc"
+)",
+                                       "f.toml", fake_env({{"HOME", "/home/me"}}));
+  ASSERT_TRUE(parsed.ok()) << parsed.error().to_string();
+  const ProviderConfig& gemini = parsed->providers.at(0);
+  ASSERT_EQ(gemini.profiles.size(), 2u);
+  EXPECT_EQ(gemini.profiles[0].kind, "google_service_account");
+  EXPECT_EQ(gemini.profiles[0].fields,
+            (std::map<std::string, std::string>{{"credentials_file", "/home/me/key.json"}}));
+  EXPECT_EQ(gemini.profiles[1].kind, "google_adc");
+  EXPECT_TRUE(gemini.profiles[1].fields.empty());
+
+  EXPECT_EQ(parse_error("[providers.gemini]\n[[providers.gemini.profiles]]\nname = \"sa\"\n"
+                        "kind = \"google_service_account\"\n"),
+            "f.toml:2:1: profile 'sa' of kind 'google_service_account' in "
+            "[[providers.gemini.profiles]] needs 'credentials_file'");
+  EXPECT_EQ(parse_error("[providers.gemini]\n[[providers.gemini.profiles]]\nname = \"a\"\n"
+                        "kind = \"google_adc\"\napi_key = \"k\"\n"),
+            "f.toml:5:11: 'api_key' is not used by profiles of kind 'google_adc' in "
+            "[[providers.gemini.profiles]]");
+  EXPECT_EQ(parse_error("[providers.openai]\n[[providers.openai.profiles]]\nname = \"a\"\n"
+                        "kind = \"google_adc\"\n"),
+            "f.toml:4:8: profiles of kind 'google_adc' are only for gemini providers");
+  EXPECT_EQ(parse_error("[providers.gemini]\n[[providers.gemini.profiles]]\nname = \"a\"\n"
+                        "kind = \"jwt\"\n"),
+            "f.toml:4:8: unknown profile kind 'jwt' in [[providers.gemini.profiles]] (expected "
+            "api_key, oauth, google_service_account or google_adc)");
 }
 
 // The types a build has are its schemas': a type left out of the build is refused by name, the

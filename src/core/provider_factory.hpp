@@ -12,6 +12,7 @@
 
 #include "aisopod/auth.hpp"
 #include "aisopod/config.hpp"
+#include "aisopod/credential.hpp"
 #include "aisopod/provider.hpp"
 #include "aisopod/provider_schema.hpp"
 
@@ -25,6 +26,17 @@ struct ProviderFactory {
   std::function<Result<std::shared_ptr<ModelProvider>>(const ProviderConfig& config,
                                                        std::shared_ptr<AuthProfileManager> auth)>
       make;
+  // Optional: the credential source of a profile whose kind the schema defines
+  // (schema.profile_kinds; "google_adc", ...). Called when the runtime is built; an error is
+  // kept and returned at the profile's first use, so a provider that is not used never fails
+  // another's call. The kinds api_key and oauth are read by the runtime itself.
+  std::function<Result<std::shared_ptr<CredentialSource>>(const AuthProfileConfig& profile)>
+      make_credential_source = {};
+  // Optional: the credential source of a provider configured without profiles (bedrock: the
+  // AWS credential chain), added as its profile "default". Errors are kept as with
+  // make_credential_source.
+  std::function<Result<std::shared_ptr<CredentialSource>>(const ProviderConfig& config)>
+      default_credential_source = {};
 };
 
 // The option `name` of `config`: its configured value, else the default of `schema` (or of the

@@ -79,6 +79,17 @@ Task<HealthStatus> SpecProvider::health_check() {
   co_return health;
 }
 
+Result<ProviderSpec::EncodedChat> encoded_chat(
+    Result<http::Request> request, std::function<std::unique_ptr<ChunkDecoder>()> make_decoder,
+    std::function<Result<std::vector<ChatCompletionChunk>>(std::string_view body)> decode_body) {
+  if (!request.ok()) return request.error();
+  ProviderSpec::EncodedChat encoded;
+  encoded.request = std::move(*request);
+  encoded.make_decoder = std::move(make_decoder);
+  encoded.decode_body = std::move(decode_body);
+  return encoded;
+}
+
 std::shared_ptr<ModelProvider> make_spec_provider(ProviderSpec spec,
                                                   std::shared_ptr<AuthProfileManager> auth) {
   return std::make_shared<SpecProvider>(std::move(spec), std::move(auth));

@@ -94,6 +94,20 @@ class SpecProvider : public ModelProvider {
 std::shared_ptr<ModelProvider> make_spec_provider(ProviderSpec spec,
                                                   std::shared_ptr<AuthProfileManager> auth);
 
+// An ErrorMapper over a provider's `map(http_status, headers, body, provider_id)`.
+template <class Map>
+ErrorMapper error_mapper_for(std::string provider_id, Map map) {
+  return [provider_id = std::move(provider_id), map = std::move(map)](
+             int status, const http::Headers& headers, std::string_view body) {
+    return map(status, headers, body, provider_id);
+  };
+}
+
+// The EncodedChat of an encoded request (or the encoder's error) with its two decoders.
+Result<ProviderSpec::EncodedChat> encoded_chat(
+    Result<http::Request> request, std::function<std::unique_ptr<ChunkDecoder>()> make_decoder,
+    std::function<Result<std::vector<ChatCompletionChunk>>(std::string_view body)> decode_body);
+
 // decode_body for a decoder that yields the whole answer as one chunk.
 template <class Decode>
 auto one_chunk_body(Decode decode) {

@@ -4,15 +4,16 @@
 #include <charconv>
 #include <chrono>
 
+#include "core/error_mapping.hpp"
+
 namespace aisopod::anthropic {
 namespace {
 
 namespace json = boost::json;
 
-Status protocol_error(std::string_view provider_id, std::string message) {
-  return Status(StatusCode::kProtocolError,
-                std::string(provider_id) + ": models list: " + std::move(message))
-      .set_provider(std::string(provider_id));
+Status bad_shape(std::string_view provider_id, std::string message) {
+  return protocol_error(provider_id,
+                        std::string(provider_id) + ": models list: " + std::move(message));
 }
 
 std::optional<int> parse_digits(std::string_view text) {
@@ -67,16 +68,16 @@ std::optional<std::int64_t> parse_rfc3339(std::string_view text) {
 Result<ModelsPage> decode_models_page(std::string_view body, std::string_view provider_id) {
   boost::system::error_code ec;
   json::value root = json::parse(body, ec);
-  if (ec || !root.is_object()) return protocol_error(provider_id, "body is not a JSON object");
+  if (ec || !root.is_object()) return bad_shape(provider_id, "body is not a JSON object");
   const json::object& object = root.get_object();
   const json::value* data = object.if_contains("data");
-  if (data == nullptr || !data->is_array()) return protocol_error(provider_id, "no data array");
+  if (data == nullptr || !data->is_array()) return bad_shape(provider_id, "no data array");
   ModelsPage page;
   for (const json::value& entry : data->get_array()) {
     const json::object* model = entry.if_object();
     const json::value* id = model != nullptr ? model->if_contains("id") : nullptr;
     if (id == nullptr || !id->is_string()) {
-      return protocol_error(provider_id, "an entry has no string id");
+      return bad_shape(provider_id, "an entry has no string id");
     }
     ModelInfo info;
     info.id = std::string(id->get_string());

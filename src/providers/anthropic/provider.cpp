@@ -25,21 +25,14 @@ ProviderSpec provider_spec(AnthropicOptions options) {
   spec.provider_id = id;
   // x-api-key for API keys, Authorization: Bearer for OAuth tokens, as each profile says.
   spec.authorizer = make_header_authorizer(id, "x-api-key");
-  spec.map_error = [id](int status, const http::Headers& headers, std::string_view body) {
-    return status_from_response(status, headers, body, id);
-  };
+  spec.map_error = error_mapper_for(id, status_from_response);
   spec.attempt_timeout = options.timeout;
-  spec.encode_chat =
-      [options, id](const ChatCompletionRequest& request) -> Result<ProviderSpec::EncodedChat> {
-    AISOPOD_ASSIGN_OR_RETURN(http::Request http_request, encode_chat_request(request, options));
+  spec.encode_chat = [options, id](const ChatCompletionRequest& request) {
     const DecodeOptions decode = decode_options_for(request);
-    ProviderSpec::EncodedChat encoded;
-    encoded.request = std::move(http_request);
-    encoded.make_decoder = [id, decode] { return make_chunk_decoder(StreamDecoder(id, decode)); };
-    encoded.decode_body = [id, decode](std::string_view body) {
-      return decode_message(body, id, decode);
-    };
-    return encoded;
+    return encoded_chat(
+        encode_chat_request(request, options),
+        [id, decode] { return make_chunk_decoder(StreamDecoder(id, decode)); },
+        [id, decode](std::string_view body) { return decode_message(body, id, decode); });
   };
   spec.encode_models = [options](std::string_view after_id) {
     return encode_models_request(options, kModelsPageLimit, after_id);

@@ -8,105 +8,49 @@
 #include <utility>
 #include <vector>
 
+#include "core/ascii_text.hpp"
+#include "core/request_encoding.hpp"
+#include "providers/common/json_writing.hpp"
+
 namespace aisopod::anthropic {
 namespace {
 
-namespace json = boost::json;
+// json (boost::json), and the helpers that build a request body.
+using namespace json_writing;
 
 constexpr int kMinThinkingBudget = 1024;
 constexpr const char* kJsonSystemInstruction =
     "Answer by calling the json_response tool; its input is your answer.";
 
 Status invalid(const AnthropicOptions& options, std::string message) {
-  return Status(StatusCode::kInvalidArgument, options.provider_id + ": " + std::move(message))
-      .set_provider(options.provider_id);
-}
-
-bool starts_with(std::string_view s, std::string_view prefix) {
-  return s.substr(0, prefix.size()) == prefix;
-}
-
-// Parses text that must be a JSON object. `what` names it in the error.
-Result<json::value> parse_object(std::string_view text, const AnthropicOptions& options,
-                                 const std::string& what) {
-  boost::system::error_code ec;
-  json::value value = json::parse(text, ec);
-  if (ec) return invalid(options, what + " is not valid JSON: " + ec.message());
-  if (!value.is_object()) return invalid(options, what + " is not a JSON object");
-  return value;
+  return invalid_request(options.provider_id, std::move(message));
 }
 
 json::object ephemeral() { return json::object{{"type", "ephemeral"}}; }
-
-json::object empty_object_schema() {
-  return json::object{{"type", "object"}, {"properties", json::object()}};
-}
-
-std::string ascii_lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-bool starts_with_ignoring_case(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && ascii_lower(s.substr(0, prefix.size())) == prefix;
-}
 
 // The image types the API decodes from base64 sources; anything else is refused there.
 constexpr std::string_view kBase64ImageTypes[] = {"image/jpeg", "image/png", "image/gif",
                                                   "image/webp"};
 
-// A base64 `data:` URL taken apart (RFC 2397: data:[<media type>][;param=value]*;base64,<data>).
-struct DataUrl {
-  std::string media_type;  // lower case; empty when the URL names none
-  std::string_view data;
-};
-
-Result<DataUrl> parse_data_url(std::string_view url, const AnthropicOptions& options) {
-  constexpr std::string_view kExpected = " (expected data:<media type>;base64,<data>)";
-  const std::size_t comma = url.find(',');
-  if (comma == std::string_view::npos) {
-    return invalid(options, "malformed data: URL: no ',' before the data" + std::string(kExpected));
-  }
-  std::string_view header = url.substr(5, comma - 5);
-  constexpr std::string_view kBase64 = ";base64";
-  if (header.size() < kBase64.size() ||
-      ascii_lower(header.substr(header.size() - kBase64.size())) != kBase64) {
-    return invalid(options,
-                   "malformed data: URL: the data is not marked ;base64" + std::string(kExpected));
-  }
-  header.remove_suffix(kBase64.size());
-  DataUrl out{ascii_lower(header.substr(0, header.find(';'))), url.substr(comma + 1)};
-  if (out.data.empty()) return invalid(options, "malformed data: URL: the data is empty");
-  return out;
-}
-
 // An image or document block for a media part: base64 data and data: URLs become base64
 // sources with their media type (a data: URL's own type wins over the part's), http(s) URLs
 // become url sources that the API fetches.
 Result<json::object> encode_media(const ContentPart& part, const AnthropicOptions& options) {
-  std::string media_type = ascii_lower(part.media_type);
-  std::string_view data = part.data;
-  std::string_view url = part.url;
-  if (starts_with_ignoring_case(url, "data:")) {
-    AISOPOD_ASSIGN_OR_RETURN(DataUrl parsed, parse_data_url(url, options));
-    if (!parsed.media_type.empty()) media_type = std::move(parsed.media_type);
-    data = parsed.data;
-    url = {};
-  } else if (!url.empty() && !starts_with_ignoring_case(url, "https://") &&
-             !starts_with_ignoring_case(url, "http://")) {
+  AISOPOD_ASSIGN_OR_RETURN(MediaSource media, media_source(part, options.provider_id));
+  const std::string& media_type = media.media_type;
+  const std::string_view url = media.url;
+  if (!url.empty() && !starts_with_ignoring_case(url, "https://") &&
+      !starts_with_ignoring_case(url, "http://")) {
     return invalid(options,
                    "Anthropic takes media as base64 data, data: URLs or http(s) URLs, not '" +
                        std::string(url.substr(0, url.find(':'))) + ":' URLs");
   }
-  // A common misspelling that the API refuses.
-  if (media_type == "image/jpg") media_type = "image/jpeg";
 
   if (media_type.empty()) return invalid(options, "a media part names no media type");
   std::string_view block_type;
   if (media_type == "application/pdf") {
     block_type = "document";
-  } else if (starts_with(media_type, "image/") &&
+  } else if (media_type.starts_with("image/") &&
              (!url.empty() || std::find(std::begin(kBase64ImageTypes), std::end(kBase64ImageTypes),
                                         media_type) != std::end(kBase64ImageTypes))) {
     // The API infers the type of a fetched image itself; base64 images must name theirs.
@@ -120,14 +64,14 @@ Result<json::object> encode_media(const ContentPart& part, const AnthropicOption
   if (!url.empty()) {
     source = json::object{{"type", "url"}, {"url", url}};
   } else {
-    source = json::object{{"type", "base64"}, {"media_type", media_type}, {"data", data}};
+    source = json::object{{"type", "base64"}, {"media_type", media_type}, {"data", media.data}};
   }
   return json::object{{"type", block_type}, {"source", std::move(source)}};
 }
 
-// Text and media blocks of a user message (reasoning parts have no meaning there).
-Status append_user_blocks(const Message& message, const AnthropicOptions& options,
-                          json::array& blocks) {
+// The text and media blocks of a message, in order (reasoning parts are not among them).
+Status append_content_blocks(const Message& message, const AnthropicOptions& options,
+                             json::array& blocks) {
   for (const ContentPart& part : message.content) {
     if (part.kind == ContentPart::Kind::kText) {
       if (!part.text.empty()) blocks.push_back(json::object{{"type", "text"}, {"text", part.text}});
@@ -150,19 +94,12 @@ Status append_assistant_blocks(const Message& message, const AnthropicOptions& o
       blocks.push_back(json::object{{"type", "redacted_thinking"}, {"data", part.data}});
     }
   }
-  for (const ContentPart& part : message.content) {
-    if (part.kind == ContentPart::Kind::kText) {
-      if (!part.text.empty()) blocks.push_back(json::object{{"type", "text"}, {"text", part.text}});
-    } else if (part.kind == ContentPart::Kind::kMedia) {
-      AISOPOD_ASSIGN_OR_RETURN(json::object block, encode_media(part, options));
-      blocks.push_back(std::move(block));
-    }
-  }
+  AISOPOD_TRY_STATUS(append_content_blocks(message, options, blocks));
   for (const ToolCall& call : message.tool_calls) {
     json::value input = json::object();
     if (!call.arguments.empty()) {
-      AISOPOD_ASSIGN_OR_RETURN(
-          input, parse_object(call.arguments, options, "arguments of tool call '" + call.id + "'"));
+      AISOPOD_ASSIGN_OR_RETURN(input, parse_object(call.arguments, options.provider_id,
+                                                   "arguments of tool call '" + call.id + "'"));
     }
     blocks.push_back(json::object{
         {"type", "tool_use"}, {"id", call.id}, {"name", call.name}, {"input", std::move(input)}});
@@ -181,7 +118,7 @@ Result<json::object> encode_tool_result(const Message& message, const AnthropicO
   }
   if (has_media) {
     json::array content;
-    AISOPOD_TRY_STATUS(append_user_blocks(message, options, content));
+    AISOPOD_TRY_STATUS(append_content_blocks(message, options, content));
     block["content"] = std::move(content);
   } else {
     block["content"] = message.text();
@@ -212,7 +149,7 @@ Result<json::array> encode_messages(const ChatCompletionRequest& request,
         break;
       }
       case Role::kUser:
-        AISOPOD_TRY_STATUS(append_user_blocks(message, options, turn_for("user").blocks));
+        AISOPOD_TRY_STATUS(append_content_blocks(message, options, turn_for("user").blocks));
         break;
       case Role::kTool: {
         AISOPOD_ASSIGN_OR_RETURN(json::object block, encode_tool_result(message, options));
@@ -246,25 +183,6 @@ Result<json::array> encode_messages(const ChatCompletionRequest& request,
   return merged;
 }
 
-Result<json::array> encode_tools(const std::vector<Tool>& tools, const AnthropicOptions& options) {
-  json::array out;
-  for (const Tool& tool : tools) {
-    json::object encoded;
-    encoded["name"] = tool.name;
-    if (!tool.description.empty()) encoded["description"] = tool.description;
-    if (tool.parameters_schema.empty()) {
-      encoded["input_schema"] = empty_object_schema();
-    } else {
-      AISOPOD_ASSIGN_OR_RETURN(json::value schema,
-                               parse_object(tool.parameters_schema, options,
-                                            "parameters schema of tool '" + tool.name + "'"));
-      encoded["input_schema"] = std::move(schema);
-    }
-    out.push_back(std::move(encoded));
-  }
-  return out;
-}
-
 json::object encode_tool_choice(const ToolChoice& choice) {
   switch (choice.mode) {
     case ToolChoice::Mode::kAuto:
@@ -277,15 +195,6 @@ json::object encode_tool_choice(const ToolChoice& choice) {
       return json::object{{"type", "tool"}, {"name", choice.name}};
   }
   return json::object{{"type", "auto"}};
-}
-
-Result<std::string> endpoint(const AnthropicOptions& options, std::string_view path) {
-  std::string_view base = options.base_url;
-  while (!base.empty() && base.back() == '/') base.remove_suffix(1);
-  if (base.empty()) return invalid(options, "base_url is empty");
-  std::string url(base);
-  url += path;
-  return url;
 }
 
 void add_common_headers(const AnthropicOptions& options, http::Headers& headers) {
@@ -318,17 +227,17 @@ bool is_json_mode(const ChatCompletionRequest& request) {
 
 int default_max_tokens(std::string_view model, bool stream) {
   const int large = stream ? 32000 : 16384;
-  if (starts_with(model, "claude-3-7") || starts_with(model, "claude-sonnet-") ||
-      starts_with(model, "claude-opus-") || starts_with(model, "claude-haiku-")) {
+  if (model.starts_with("claude-3-7") || model.starts_with("claude-sonnet-") ||
+      model.starts_with("claude-opus-") || model.starts_with("claude-haiku-")) {
     return large;
   }
-  if (starts_with(model, "claude-3-5")) return 8192;
-  if (starts_with(model, "claude-3") || starts_with(model, "claude-2") ||
-      starts_with(model, "claude-instant")) {
+  if (model.starts_with("claude-3-5")) return 8192;
+  if (model.starts_with("claude-3") || model.starts_with("claude-2") ||
+      model.starts_with("claude-instant")) {
     return 4096;
   }
   // Later generations ("claude-5...") follow the newest naming and allow at least as much.
-  if (starts_with(model, "claude-")) return large;
+  if (model.starts_with("claude-")) return large;
   return 4096;
 }
 
@@ -352,7 +261,8 @@ DecodeOptions decode_options_for(const ChatCompletionRequest& request) {
 Result<http::Request> encode_chat_request(const ChatCompletionRequest& request,
                                           const AnthropicOptions& options) {
   if (request.model.empty()) return invalid(options, "the request names no model");
-  AISOPOD_ASSIGN_OR_RETURN(std::string url, endpoint(options, "/v1/messages"));
+  AISOPOD_ASSIGN_OR_RETURN(std::string url,
+                           endpoint_url(options.provider_id, options.base_url, "/v1/messages"));
 
   json::object body;
   body["model"] = request.model;
@@ -392,7 +302,8 @@ Result<http::Request> encode_chat_request(const ChatCompletionRequest& request,
 
   json::array tools;
   if (!request.tools.empty()) {
-    AISOPOD_ASSIGN_OR_RETURN(tools, encode_tools(request.tools, options));
+    AISOPOD_ASSIGN_OR_RETURN(tools,
+                             tool_declarations(request.tools, "input_schema", options.provider_id));
   }
   std::optional<json::object> tool_choice;
   if (request.tool_choice) tool_choice = encode_tool_choice(*request.tool_choice);
@@ -401,8 +312,9 @@ Result<http::Request> encode_chat_request(const ChatCompletionRequest& request,
     tool["name"] = kJsonToolName;
     tool["description"] = "Respond with a JSON object; the tool's input is the answer.";
     if (request.response_format.kind == ResponseFormat::Kind::kJsonSchema) {
-      AISOPOD_ASSIGN_OR_RETURN(json::value schema, parse_object(request.response_format.schema,
-                                                                options, "response format schema"));
+      AISOPOD_ASSIGN_OR_RETURN(json::value schema,
+                               parse_object(request.response_format.schema, options.provider_id,
+                                            "response format schema"));
       tool["input_schema"] = std::move(schema);
     } else {
       tool["input_schema"] = json::object{{"type", "object"}, {"additionalProperties", true}};
@@ -426,11 +338,7 @@ Result<http::Request> encode_chat_request(const ChatCompletionRequest& request,
   }
   if (tool_choice) body["tool_choice"] = std::move(*tool_choice);
 
-  if (!request.stop.empty()) {
-    json::array stop;
-    for (const std::string& s : request.stop) stop.push_back(json::string(s));
-    body["stop_sequences"] = std::move(stop);
-  }
+  if (!request.stop.empty()) body["stop_sequences"] = string_array(request.stop);
   if (budget > 0) {
     body["thinking"] = json::object{{"type", "enabled"}, {"budget_tokens", budget_sent}};
   } else {
@@ -440,19 +348,11 @@ Result<http::Request> encode_chat_request(const ChatCompletionRequest& request,
   if (!request.user.empty()) body["metadata"] = json::object{{"user_id", request.user}};
   if (request.stream) body["stream"] = true;
 
-  if (!request.extra_body_json.empty()) {
-    AISOPOD_ASSIGN_OR_RETURN(json::value extra,
-                             parse_object(request.extra_body_json, options, "extra_body_json"));
-    for (auto& member : extra.as_object()) body[member.key()] = std::move(member.value());
-  }
+  AISOPOD_TRY_STATUS(merge_extra_body(body, request.extra_body_json, options.provider_id));
 
-  http::Request out;
-  out.method = "POST";
-  out.url = std::move(url);
-  out.headers.push_back({"Content-Type", "application/json"});
-  out.headers.push_back({"Accept", request.stream ? "text/event-stream" : "application/json"});
+  http::Request out = json_post(std::move(url), json::serialize(body),
+                                request.stream ? "text/event-stream" : "application/json");
   add_common_headers(options, out.headers);
-  out.body = json::serialize(body);
   return out;
 }
 
@@ -460,11 +360,9 @@ Result<http::Request> encode_models_request(const AnthropicOptions& options, int
                                             std::string_view after_id) {
   std::string path = "/v1/models?limit=" + std::to_string(limit);
   if (!after_id.empty()) path += "&after_id=" + percent_encode(after_id);
-  AISOPOD_ASSIGN_OR_RETURN(std::string url, endpoint(options, path));
-  http::Request out;
-  out.method = "GET";
-  out.url = std::move(url);
-  out.headers.push_back({"Accept", "application/json"});
+  AISOPOD_ASSIGN_OR_RETURN(std::string url,
+                           endpoint_url(options.provider_id, options.base_url, path));
+  http::Request out = json_get(std::move(url));
   add_common_headers(options, out.headers);
   return out;
 }

@@ -1,23 +1,20 @@
 #include "providers/anthropic/stream_decoder.hpp"
 
-#include "providers/common/sse_events.hpp"
-
 #include <simdjson.h>
 #include <boost/json.hpp>
 #include <cmath>
 #include <utility>
 
+#include "core/error_mapping.hpp"
 #include "providers/anthropic/error_mapper.hpp"
+#include "providers/common/json_dom.hpp"
 #include "providers/common/json_reading.hpp"
 
 namespace aisopod::anthropic {
 namespace {
 
-namespace od = simdjson::ondemand;
-using json_reading::excerpt;
-using json_reading::get_count;
-using json_reading::get_string_or_null;
-using simdjson::error_code;
+// od (simdjson::ondemand), error_code, and the walks and getters that read a payload.
+using namespace json_reading;
 
 // Views into one payload (the parser's buffers); valid until the next parse. Every field the
 // decoder needs from any event type, read in one pass whatever the member order.
@@ -51,48 +48,22 @@ struct EventView {
   Usage usage;
 };
 
-error_code parse_usage(od::value value, Usage& usage, bool& present) {
-  od::json_type type;
-  AISOPOD_SJ_TRY(value.type().get(type));
-  if (type != od::json_type::object) return simdjson::SUCCESS;
-  present = true;
-  od::object object;
-  AISOPOD_SJ_TRY(value.get_object().get(object));
-  for (auto field_result : object) {
-    od::field field;
-    AISOPOD_SJ_TRY(std::move(field_result).get(field));
+error_code parse_usage(od::value& value, Usage& usage, bool& present) {
+  const auto read = [&usage](od::field& field) AISOPOD_SJ_INLINE -> error_code {
     const od::raw_json_string key = field.key();
-    if (key == "input_tokens") {
-      AISOPOD_SJ_TRY(get_count(field.value(), usage.input_tokens));
-    } else if (key == "output_tokens") {
-      AISOPOD_SJ_TRY(get_count(field.value(), usage.output_tokens));
-    } else if (key == "cache_read_input_tokens") {
-      AISOPOD_SJ_TRY(get_count(field.value(), usage.cache_read_tokens));
-    } else if (key == "cache_creation_input_tokens") {
-      AISOPOD_SJ_TRY(get_count(field.value(), usage.cache_write_tokens));
+    if (key == "input_tokens") return get_count(field.value(), usage.input_tokens);
+    if (key == "output_tokens") return get_count(field.value(), usage.output_tokens);
+    if (key == "cache_read_input_tokens") return get_count(field.value(), usage.cache_read_tokens);
+    if (key == "cache_creation_input_tokens") {
+      return get_count(field.value(), usage.cache_write_tokens);
     }
-  }
-  return simdjson::SUCCESS;
+    return simdjson::SUCCESS;
+  };
+  return for_each_member(value, read, &present);
 }
 
-// Iterates the members of `value` when it is an object (anything else is skipped).
-template <class Fn>
-error_code for_each_member(od::value value, Fn&& fn) {
-  od::json_type type;
-  AISOPOD_SJ_TRY(value.type().get(type));
-  if (type != od::json_type::object) return simdjson::SUCCESS;
-  od::object object;
-  AISOPOD_SJ_TRY(value.get_object().get(object));
-  for (auto field_result : object) {
-    od::field field;
-    AISOPOD_SJ_TRY(std::move(field_result).get(field));
-    AISOPOD_SJ_TRY(fn(field));
-  }
-  return simdjson::SUCCESS;
-}
-
-error_code parse_message(od::value value, EventView& view) {
-  return for_each_member(value, [&view](od::field& field) -> error_code {
+error_code parse_message(od::value& value, EventView& view) {
+  return for_each_member(value, [&view](od::field& field) AISOPOD_SJ_INLINE -> error_code {
     const od::raw_json_string key = field.key();
     if (key == "id") return get_string_or_null(field.value(), view.message_id);
     if (key == "model") return get_string_or_null(field.value(), view.message_model);
@@ -103,8 +74,8 @@ error_code parse_message(od::value value, EventView& view) {
   });
 }
 
-error_code parse_block(od::value value, EventView& view) {
-  return for_each_member(value, [&view](od::field& field) -> error_code {
+error_code parse_block(od::value& value, EventView& view) {
+  return for_each_member(value, [&view](od::field& field) AISOPOD_SJ_INLINE -> error_code {
     const od::raw_json_string key = field.key();
     if (key == "type") return get_string_or_null(field.value(), view.block_type);
     if (key == "id") return get_string_or_null(field.value(), view.block_id);
@@ -113,20 +84,13 @@ error_code parse_block(od::value value, EventView& view) {
     if (key == "thinking") return get_string_or_null(field.value(), view.block_thinking);
     if (key == "signature") return get_string_or_null(field.value(), view.block_signature);
     if (key == "data") return get_string_or_null(field.value(), view.block_data);
-    if (key == "input") {
-      od::json_type type;
-      AISOPOD_SJ_TRY(field.value().type().get(type));
-      if (type != od::json_type::object) return simdjson::SUCCESS;
-      od::object input;
-      AISOPOD_SJ_TRY(field.value().get_object().get(input));
-      return input.raw_json().get(view.block_input);
-    }
+    if (key == "input") return get_raw_object(field.value(), view.block_input);
     return simdjson::SUCCESS;
   });
 }
 
-error_code parse_delta(od::value value, EventView& view) {
-  return for_each_member(value, [&view](od::field& field) -> error_code {
+error_code parse_delta(od::value& value, EventView& view) {
+  return for_each_member(value, [&view](od::field& field) AISOPOD_SJ_INLINE -> error_code {
     const od::raw_json_string key = field.key();
     if (key == "type") return get_string_or_null(field.value(), view.delta_type);
     if (key == "text") return get_string_or_null(field.value(), view.delta_text);
@@ -139,32 +103,17 @@ error_code parse_delta(od::value value, EventView& view) {
 }
 
 error_code parse_event(od::document& document, EventView& view) {
-  od::object root;
-  AISOPOD_SJ_TRY(document.get_object().get(root));
-  for (auto field_result : root) {
-    od::field field;
-    AISOPOD_SJ_TRY(std::move(field_result).get(field));
+  const auto read = [&view](od::field& field) AISOPOD_SJ_INLINE -> error_code {
     const od::raw_json_string key = field.key();
-    if (key == "type") {
-      AISOPOD_SJ_TRY(get_string_or_null(field.value(), view.type));
-    } else if (key == "index") {
-      const error_code e = field.value().get_int64().get(view.index);
-      if (e == simdjson::SUCCESS) {
-        view.has_index = true;
-      } else if (e != simdjson::INCORRECT_TYPE && e != simdjson::NUMBER_ERROR) {
-        return e;
-      }
-    } else if (key == "message") {
-      AISOPOD_SJ_TRY(parse_message(field.value(), view));
-    } else if (key == "content_block") {
-      AISOPOD_SJ_TRY(parse_block(field.value(), view));
-    } else if (key == "delta") {
-      AISOPOD_SJ_TRY(parse_delta(field.value(), view));
-    } else if (key == "usage") {
-      AISOPOD_SJ_TRY(parse_usage(field.value(), view.usage, view.has_usage));
-    }
-  }
-  return simdjson::SUCCESS;
+    if (key == "type") return get_string_or_null(field.value(), view.type);
+    if (key == "index") return get_index(field.value(), view.index, view.has_index);
+    if (key == "message") return parse_message(field.value(), view);
+    if (key == "content_block") return parse_block(field.value(), view);
+    if (key == "delta") return parse_delta(field.value(), view);
+    if (key == "usage") return parse_usage(field.value(), view.usage, view.has_usage);
+    return simdjson::SUCCESS;
+  };
+  return for_each_field(document.get_object(), read);
 }
 
 bool is_blank(std::string_view s) {
@@ -195,39 +144,21 @@ struct StreamDecoder::Scratch {
   od::parser parser;
 };
 
-StreamDecoder::StreamDecoder(std::string provider_id, DecodeOptions options)
-    : provider_id_(std::move(provider_id)),
-      options_(std::move(options)),
-      scratch_(std::make_unique<Scratch>()),
-      assembler_(provider_id_) {}
-StreamDecoder::~StreamDecoder() = default;
-StreamDecoder::StreamDecoder(StreamDecoder&&) noexcept = default;
-StreamDecoder& StreamDecoder::operator=(StreamDecoder&&) noexcept = default;
+static_assert(providers::kMovableNotCopyable<StreamDecoder>);
 
-void StreamDecoder::feed(std::string_view bytes) {
-  if (assembler_.done()) return;
-  sse_.feed(bytes);
-}
+StreamDecoder::StreamDecoder(std::string provider_id, DecodeOptions options)
+    : stream_(std::move(provider_id)),
+      options_(std::move(options)),
+      scratch_(providers::make_scratch<Scratch>()) {}
 
 Result<std::optional<ChatCompletionChunk>> StreamDecoder::next() {
-  return assembler_.next([this] { return decode_one_event(); });
-}
-
-bool StreamDecoder::decode_one_event() {
-  return providers::decode_one_sse_event(
-      sse_, assembler_, [this](const codec::SseEvent& event) { process_event(event); });
+  return stream_.next([this](const codec::SseEvent& event) { process_event(event); });
 }
 
 Status StreamDecoder::finish() {
-  while (!assembler_.done() && decode_one_event()) {
-  }
-  if (!assembler_.done()) {
-    const Status framing = sse_.finish();
-    std::string message = "stream ended before message_stop";
-    if (!framing.ok()) message += " (" + framing.message() + ")";
-    assembler_.fail(Status(StatusCode::kProtocolError, std::move(message)));
-  }
-  return assembler_.status();
+  stream_.decode_buffered([this](const codec::SseEvent& event) { process_event(event); });
+  if (!stream_.assembler().done()) stream_.fail_ended_early("stream ended before message_stop");
+  return stream_.assembler().status();
 }
 
 StreamDecoder::Block* StreamDecoder::find_block(std::int64_t wire_index) {
@@ -238,6 +169,7 @@ StreamDecoder::Block* StreamDecoder::find_block(std::int64_t wire_index) {
 }
 
 void StreamDecoder::process_event(const codec::SseEvent& event) {
+  ChunkAssembler& assembler = stream_.assembler();
   if (is_blank(event.data)) return;
   // The SSE decoder guarantees kJsonPadding readable bytes after the data: parse in place.
   // Trailing spaces after the JSON (Anthropic pads data lines) are plain whitespace to simdjson.
@@ -249,9 +181,9 @@ void StreamDecoder::process_event(const codec::SseEvent& event) {
   error_code code = scratch_->parser.iterate(padded).get(document);
   if (code == simdjson::SUCCESS) code = parse_event(document, view);
   if (code != simdjson::SUCCESS) {
-    assembler_.fail(Status(StatusCode::kProtocolError, std::string("malformed stream event (") +
-                                                           simdjson::error_message(code) +
-                                                           "): " + excerpt(event.data)));
+    assembler.fail(Status(StatusCode::kProtocolError, std::string("malformed stream event (") +
+                                                          simdjson::error_message(code) +
+                                                          "): " + excerpt(event.data)));
     return;
   }
   const std::string_view type = view.type.empty() ? event.event : view.type;
@@ -261,18 +193,18 @@ void StreamDecoder::process_event(const codec::SseEvent& event) {
     if (block == nullptr) return;
     const std::string_view delta = view.delta_type;
     if (delta == "text_delta" && block->kind == BlockKind::kText) {
-      assembler_.text(view.delta_text);
+      assembler.text(view.delta_text);
     } else if (delta == "thinking_delta" && block->kind == BlockKind::kThinking) {
-      assembler_.reasoning(view.delta_thinking);
+      assembler.reasoning(view.delta_thinking);
     } else if (delta == "signature_delta" && block->kind == BlockKind::kThinking) {
-      assembler_.reasoning_signature(view.delta_signature);
+      assembler.reasoning_signature(view.delta_signature);
     } else if (delta == "input_json_delta" && !view.delta_partial_json.empty()) {
       if (block->kind == BlockKind::kToolUse) {
         block->has_arguments = true;
-        assembler_.tool_call_arguments(block->tool_key, view.delta_partial_json);
+        assembler.tool_call_arguments(block->tool_key, view.delta_partial_json);
       } else if (block->kind == BlockKind::kJsonTool) {
         block->has_arguments = true;
-        assembler_.text(view.delta_partial_json);
+        assembler.text(view.delta_partial_json);
       }
     }
     return;
@@ -290,13 +222,13 @@ void StreamDecoder::process_event(const codec::SseEvent& event) {
     if (kind == "text") {
       if (!options_.json_tool_name.empty() && options_.json_tool_forced) return;
       block->kind = BlockKind::kText;
-      assembler_.text(view.block_text);
+      assembler.text(view.block_text);
     } else if (kind == "thinking") {
       block->kind = BlockKind::kThinking;
-      assembler_.reasoning(view.block_thinking);
-      assembler_.reasoning_signature(view.block_signature);
+      assembler.reasoning(view.block_thinking);
+      assembler.reasoning_signature(view.block_signature);
     } else if (kind == "redacted_thinking") {
-      assembler_.redacted_reasoning(view.block_data);
+      assembler.redacted_reasoning(view.block_data);
     } else if (kind == "tool_use") {
       if (!options_.json_tool_name.empty() && view.block_name == options_.json_tool_name) {
         block->kind = BlockKind::kJsonTool;
@@ -304,8 +236,8 @@ void StreamDecoder::process_event(const codec::SseEvent& event) {
       } else {
         // Block indexes restart with a repeated message_start; the call count does not.
         block->kind = BlockKind::kToolUse;
-        block->tool_key = assembler_.tool_call_count();
-        assembler_.tool_call_start(block->tool_key, view.block_id, view.block_name);
+        block->tool_key = assembler.tool_call_count();
+        assembler.tool_call_start(block->tool_key, view.block_id, view.block_name);
       }
       // The input arrives as input_json_delta fragments; an input given whole at the start
       // (some proxies) is kept for content_block_stop.
@@ -329,9 +261,9 @@ void StreamDecoder::process_event(const codec::SseEvent& event) {
       }
       block->has_arguments = true;
       if (block->kind == BlockKind::kToolUse) {
-        assembler_.tool_call_arguments(block->tool_key, input);
+        assembler.tool_call_arguments(block->tool_key, input);
       } else {
-        assembler_.text(input);
+        assembler.text(input);
       }
     }
     if (pending_input_index_ == block->wire_index) {
@@ -342,34 +274,34 @@ void StreamDecoder::process_event(const codec::SseEvent& event) {
   }
 
   if (type == "message_start") {
-    assembler_.set_id_model(view.message_id, view.message_model);
-    if (view.has_message_usage) assembler_.usage(view.message_usage);
+    assembler.set_id_model(view.message_id, view.message_model);
+    if (view.has_message_usage) assembler.usage(view.message_usage);
     // A second message_start means the upstream restarted the message: its blocks start again
     // at index 0. Tool-call numbering continues so that indexes stay unique.
     blocks_.clear();
     pending_input_.clear();
     pending_input_index_ = -1;
     stop_reason_.clear();
-    assembler_.role(Role::kAssistant);
+    assembler.role(Role::kAssistant);
     return;
   }
 
   if (type == "message_delta") {
     if (!view.delta_stop_reason.empty()) stop_reason_.assign(view.delta_stop_reason);
-    if (view.has_usage) assembler_.usage(view.usage);
+    if (view.has_usage) assembler.usage(view.usage);
     return;
   }
 
   if (type == "message_stop") {
     // The finish chunk carries the usage merged from message_start and message_delta.
-    assembler_.finish(finish_for(stop_reason_, json_tool_called_, assembler_.tool_call_count()),
-                      stop_reason_);
-    assembler_.end_of_stream();
+    assembler.finish(finish_for(stop_reason_, json_tool_called_, assembler.tool_call_count()),
+                     stop_reason_);
+    assembler.end_of_stream();
     return;
   }
 
   if (type == "error") {
-    assembler_.fail(status_from_stream_error(event.data, provider_id_));
+    assembler.fail(status_from_stream_error(event.data, stream_.provider_id()));
   }
   // ping, and event types this decoder does not know, add nothing.
 }
@@ -378,27 +310,19 @@ Result<std::vector<ChatCompletionChunk>> decode_message(std::string_view body,
                                                         std::string_view provider_id,
                                                         const DecodeOptions& options) {
   namespace json = boost::json;
-  auto protocol_error = [&](std::string message) {
-    return Status(StatusCode::kProtocolError, std::move(message))
-        .set_provider(std::string(provider_id));
-  };
   boost::system::error_code ec;
   json::value root = json::parse(body, ec);
   if (ec || !root.is_object()) {
-    return protocol_error("response is not a JSON object: " + excerpt(body));
+    return protocol_error(provider_id, "response is not a JSON object: " + excerpt(body));
   }
   const json::object& message = root.get_object();
-  auto string_at = [](const json::object& object, std::string_view key) -> std::string {
-    const json::value* value = object.if_contains(key);
-    if (value == nullptr || !value->is_string()) return {};
-    return std::string(value->get_string());
-  };
+  using json_dom::string_at;
   if (string_at(message, "type") == "error" || message.contains("error")) {
     return status_from_stream_error(body, provider_id);
   }
   const json::value* content = message.if_contains("content");
   if (content == nullptr || !content->is_array()) {
-    return protocol_error("response has no content array: " + excerpt(body));
+    return protocol_error(provider_id, "response has no content array: " + excerpt(body));
   }
 
   std::vector<ChatCompletionChunk> chunks;

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,8 +12,8 @@
 #include "aisopod/status.hpp"
 #include "aisopod/types.hpp"
 #include "codec/sse.hpp"
-#include "core/chunk_assembler.hpp"
 #include "providers/anthropic/request_encoder.hpp"
+#include "providers/common/stream_decoding.hpp"
 
 namespace aisopod::anthropic {
 
@@ -23,11 +22,9 @@ namespace aisopod::anthropic {
 // tool_use -> tool_calls; refusal -> content_filter. (The raw string is always kept beside it.)
 FinishReason finish_reason_from_anthropic(std::string_view raw);
 
-// Decodes one `text/event-stream` body of POST /v1/messages. Usage:
-//
-//   StreamDecoder decoder(provider_id, decode_options_for(request));
-//   for each body read:  decoder.feed(bytes); while (chunk = decoder.next(), *chunk) emit(**chunk);
-//   at the end of body:  Status s = decoder.finish();  then drain next() once more.
+// Decodes one `text/event-stream` body of POST /v1/messages. feed / next / finish and their
+// usage: as every stream decoder (providers/common/stream_decoding.hpp); the end marker is
+// message_stop.
 //
 // Rules (reference/wire-formats.md section 1.3-1.5):
 //   - The event type is the payload's "type" (the SSE `event:` name when the payload has none).
@@ -55,27 +52,15 @@ FinishReason finish_reason_from_anthropic(std::string_view raw);
 // Errors, all sticky and carrying the provider id: an `error` event (mapped by
 // status_from_stream_error: overloaded_error -> overloaded, ...; the chunks decoded before it
 // are returned first); a payload that is not a JSON object (protocol_error with an excerpt);
-// SSE framing errors; a body that ends without message_stop (protocol_error).
+// SSE framing errors; a body that ends without message_stop (protocol_error "stream ended
+// before message_stop").
 class StreamDecoder {
  public:
   explicit StreamDecoder(std::string provider_id = "anthropic", DecodeOptions options = {});
-  ~StreamDecoder();
-  StreamDecoder(StreamDecoder&&) noexcept;
-  StreamDecoder& operator=(StreamDecoder&&) noexcept;
-  StreamDecoder(const StreamDecoder&) = delete;
-  StreamDecoder& operator=(const StreamDecoder&) = delete;
 
-  // Appends body bytes (copied). Never fails; errors surface from next(). Ignored after
-  // message_stop, after finish() and after an error.
-  void feed(std::string_view bytes);
-
-  // The next chunk; std::nullopt when more bytes are needed or, once the stream has ended
-  // (message_stop seen, or finish() called), when every chunk has been returned; or the sticky
-  // error (after the chunks decoded before it).
+  // As every stream decoder (providers/common/stream_decoding.hpp).
+  void feed(std::string_view bytes) { stream_.feed(bytes); }
   Result<std::optional<ChatCompletionChunk>> next();
-
-  // End of body: ok after message_stop; protocol_error "stream ended before message_stop"
-  // otherwise; or the sticky error. Calling it again returns the same status.
   Status finish();
 
  private:
@@ -88,17 +73,12 @@ class StreamDecoder {
     bool has_arguments = false;  // kToolUse / kJsonTool: a non-empty fragment arrived
   };
 
-  // Decodes one SSE event into events on assembler_; false when no complete event is
-  // buffered. Errors go to assembler_.fail().
-  bool decode_one_event();
   void process_event(const codec::SseEvent& event);
   Block* find_block(std::int64_t wire_index);
 
-  codec::SseDecoder sse_;
-  std::string provider_id_;
+  providers::FramedDecoder<codec::SseDecoder> stream_;
   DecodeOptions options_;
-  std::unique_ptr<Scratch> scratch_;  // simdjson parser
-  ChunkAssembler assembler_;
+  providers::ScratchPtr<Scratch> scratch_;  // simdjson parser
   std::string stop_reason_;
   bool json_tool_called_ = false;
   std::vector<Block> blocks_;

@@ -1,26 +1,17 @@
-// The step every SSE-based stream decoder repeats: take the next event from the SSE decoder and
-// hand it to the provider's mapping, one event per chunk (ChunkAssembler::end_event).
+// The step every SSE-based stream decoder repeats, for a decoder that holds its own SseDecoder
+// and ChunkAssembler (a FramedDecoder, stream_decoding.hpp, holds both).
 #pragma once
 
 #include "codec/sse.hpp"
 #include "core/chunk_assembler.hpp"
+#include "providers/common/stream_decoding.hpp"
 
 namespace aisopod::providers {
 
-// Decodes one SSE event through `process` (which maps it to `assembler` calls). Returns false
-// when `sse` needs more bytes; a framing error fails the assembler (sticky) and returns true.
-// For ChunkAssembler::next(pump).
+// decode_one_event() for an SSE decoder: one SSE event through `process`, one chunk.
 template <class Process>
 bool decode_one_sse_event(codec::SseDecoder& sse, ChunkAssembler& assembler, Process&& process) {
-  auto event = sse.next();
-  if (!event.ok()) {
-    assembler.fail(event.error());
-    return true;
-  }
-  if (!event->has_value()) return false;
-  process(**event);
-  assembler.end_event();
-  return true;
+  return decode_one_event(sse, assembler, process);
 }
 
 }  // namespace aisopod::providers

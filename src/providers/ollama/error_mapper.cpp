@@ -1,37 +1,22 @@
 #include "providers/ollama/error_mapper.hpp"
 
-#include "http/retry_after.hpp"
-
-#include <algorithm>
 #include <boost/json.hpp>
 #include <cctype>
-#include <charconv>
 #include <chrono>
 #include <string>
+
+#include "core/ascii_text.hpp"
+#include "core/error_text.hpp"
+#include "http/retry_after.hpp"
 
 namespace aisopod::ollama {
 namespace {
 
 namespace json = boost::json;
 
-constexpr std::size_t kMaxMessageBytes = 500;
-constexpr std::size_t kMaxRawExcerptBytes = 200;
-
-// Cuts `text` to at most `max` bytes without splitting a UTF-8 sequence, on one line.
+// `text` cut to at most `max` bytes without splitting a UTF-8 sequence, on one line.
 std::string excerpt(std::string_view text, std::size_t max) {
-  std::string out;
-  if (text.size() <= max) {
-    out.assign(text);
-  } else {
-    std::size_t cut = max;
-    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-    out.assign(text.substr(0, cut));
-    out += "...";
-  }
-  for (char& c : out) {
-    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
-  }
-  return out;
+  return one_line(truncate_utf8(text, max));
 }
 
 // The error text of a body: {"error":"..."}, {"error":{"message":"..."}} or a raw excerpt.
@@ -41,12 +26,12 @@ std::string error_text(std::string_view body) {
   if (!ec && root.is_object()) {
     const json::value* error = root.get_object().if_contains("error");
     if (error != nullptr && error->is_string()) {
-      return excerpt(std::string_view(error->get_string()), kMaxMessageBytes);
+      return excerpt(std::string_view(error->get_string()), kErrorMessageBytes);
     }
     if (error != nullptr && error->is_object()) {
       const json::value* message = error->get_object().if_contains("message");
       if (message != nullptr && message->is_string()) {
-        return excerpt(std::string_view(message->get_string()), kMaxMessageBytes);
+        return excerpt(std::string_view(message->get_string()), kErrorMessageBytes);
       }
     }
   }
@@ -54,28 +39,22 @@ std::string error_text(std::string_view body) {
   while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.back()))) {
     trimmed.remove_suffix(1);
   }
-  return excerpt(trimmed, kMaxRawExcerptBytes);
-}
-
-bool contains_ci(std::string_view haystack, std::string_view needle) {
-  return std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(),
-                     [](char a, char b) {
-                       return std::tolower(static_cast<unsigned char>(a)) ==
-                              std::tolower(static_cast<unsigned char>(b));
-                     }) != haystack.end();
+  return excerpt(trimmed, kErrorExcerptBytes);
 }
 
 bool says_missing(std::string_view message) {
-  return contains_ci(message, "file does not exist") || contains_ci(message, "not found");
+  return contains_ignoring_case(message, "file does not exist") ||
+         contains_ignoring_case(message, "not found");
 }
 
 bool says_context_exceeded(std::string_view message) {
-  return contains_ci(message, "context length") || contains_ci(message, "context window") ||
-         contains_ci(message, "exceeds the context");
+  return contains_ignoring_case(message, "context length") ||
+         contains_ignoring_case(message, "context window") ||
+         contains_ignoring_case(message, "exceeds the context");
 }
 
 bool says_busy(std::string_view message) {
-  return contains_ci(message, "busy") || contains_ci(message, "overloaded");
+  return contains_ignoring_case(message, "busy") || contains_ignoring_case(message, "overloaded");
 }
 
 Status make(StatusCode code, std::string message, std::string_view provider_id) {
@@ -131,18 +110,18 @@ Status status_from_response(int http_status, const http::Headers& headers, std::
 }
 
 Status status_from_stream_error(std::string_view message, std::string_view provider_id) {
-  std::string text = excerpt(message, kMaxMessageBytes);
+  std::string text = excerpt(message, kErrorMessageBytes);
   if (text.empty()) text = "the server reported an error without a message";
   StatusCode code = StatusCode::kUnavailable;
   if (says_missing(text)) {
     code = StatusCode::kNotFound;
-  } else if (contains_ci(text, "does not support")) {
+  } else if (contains_ignoring_case(text, "does not support")) {
     code = StatusCode::kInvalidArgument;
   } else if (says_context_exceeded(text)) {
     code = StatusCode::kContextLengthExceeded;
   } else if (says_busy(text)) {
     code = StatusCode::kOverloaded;
-  } else if (contains_ci(text, "unauthorized")) {
+  } else if (contains_ignoring_case(text, "unauthorized")) {
     code = StatusCode::kUnauthenticated;
   }
   return make(code, std::move(text), provider_id);

@@ -1,42 +1,39 @@
 #include "providers/ollama/models_decoder.hpp"
 
 #include <boost/json.hpp>
+#include <optional>
+#include <string>
 #include <utility>
+
+#include "core/error_mapping.hpp"
+#include "providers/common/json_dom.hpp"
 
 namespace aisopod::ollama {
 namespace {
 
 namespace json = boost::json;
-
-Status bad_shape(std::string_view provider_id, std::string what) {
-  return Status(StatusCode::kProtocolError, std::move(what)).set_provider(std::string(provider_id));
-}
-
-std::string string_member(const json::object& object, std::string_view key) {
-  const json::value* value = object.if_contains(key);
-  if (value == nullptr || !value->is_string()) return {};
-  return std::string(value->get_string());
-}
+using json_dom::string_at;
 
 }  // namespace
 
 Result<std::vector<ModelInfo>> decode_models(std::string_view body, std::string_view provider_id) {
-  boost::system::error_code ec;
-  const json::value root = json::parse(body, ec);
-  if (ec || !root.is_object()) return bad_shape(provider_id, "model list: not a JSON object");
-  const json::value* models = root.get_object().if_contains("models");
+  const std::optional<json::object> root = json_dom::parse_object(body);
+  if (!root) return protocol_error(provider_id, "model list: not a JSON object");
+  const json::value* models = root->if_contains("models");
   if (models == nullptr || !models->is_array()) {
-    return bad_shape(provider_id, "model list: no \"models\" array");
+    return protocol_error(provider_id, "model list: no \"models\" array");
   }
   std::vector<ModelInfo> out;
   out.reserve(models->get_array().size());
   for (const json::value& entry : models->get_array()) {
-    if (!entry.is_object()) return bad_shape(provider_id, "model list: an entry is not an object");
+    if (!entry.is_object()) {
+      return protocol_error(provider_id, "model list: an entry is not an object");
+    }
     const json::object& object = entry.get_object();
     ModelInfo info;
-    info.id = string_member(object, "name");
-    if (info.id.empty()) info.id = string_member(object, "model");
-    if (info.id.empty()) return bad_shape(provider_id, "model list: an entry has no name");
+    info.id = string_at(object, "name");
+    if (info.id.empty()) info.id = string_at(object, "model");
+    if (info.id.empty()) return protocol_error(provider_id, "model list: an entry has no name");
     info.provider = std::string(provider_id);
 
     std::string family;
@@ -44,9 +41,9 @@ Result<std::vector<ModelInfo>> decode_models(std::string_view body, std::string_
     std::string quantization;
     if (const json::value* details = object.if_contains("details");
         details != nullptr && details->is_object()) {
-      family = string_member(details->get_object(), "family");
-      parameter_size = string_member(details->get_object(), "parameter_size");
-      quantization = string_member(details->get_object(), "quantization_level");
+      family = string_at(details->get_object(), "family");
+      parameter_size = string_at(details->get_object(), "parameter_size");
+      quantization = string_at(details->get_object(), "quantization_level");
     }
     if (!family.empty()) info.capabilities.push_back("family:" + family);
     if (!parameter_size.empty()) info.capabilities.push_back("parameter_size:" + parameter_size);
@@ -68,12 +65,11 @@ Result<std::vector<ModelInfo>> decode_models(std::string_view body, std::string_
 }
 
 Result<std::string> decode_version(std::string_view body, std::string_view provider_id) {
-  boost::system::error_code ec;
-  const json::value root = json::parse(body, ec);
-  if (ec || !root.is_object()) return bad_shape(provider_id, "version: not a JSON object");
-  const json::value* version = root.get_object().if_contains("version");
+  const std::optional<json::object> root = json_dom::parse_object(body);
+  if (!root) return protocol_error(provider_id, "version: not a JSON object");
+  const json::value* version = root->if_contains("version");
   if (version == nullptr || !version->is_string()) {
-    return bad_shape(provider_id, "version: no \"version\" string");
+    return protocol_error(provider_id, "version: no \"version\" string");
   }
   return std::string(version->get_string());
 }

@@ -28,23 +28,17 @@ ProviderSpec provider_spec(OllamaOptions options) {
   ProviderSpec spec;
   spec.provider_id = id;
   spec.authorizer = make_header_authorizer(id, "Authorization", "Bearer ");
-  spec.map_error = [id](int status, const http::Headers& headers, std::string_view body) {
-    return status_from_response(status, headers, body, id);
-  };
+  spec.map_error = error_mapper_for(id, status_from_response);
   // A mapped HTTP error always carries its status; without one the server was not reached.
   spec.map_send_error = [base_url = options.base_url, id](Status error) {
     return status_from_transport_error(std::move(error), base_url, id);
   };
   spec.attempt_timeout = options.timeout;
-  spec.encode_chat =
-      [options, id](const ChatCompletionRequest& request) -> Result<ProviderSpec::EncodedChat> {
-    AISOPOD_ASSIGN_OR_RETURN(http::Request http_request, encode_chat_request(request, options));
-    ProviderSpec::EncodedChat encoded;
-    encoded.request = std::move(http_request);
-    encoded.make_decoder = [id] { return make_chunk_decoder(StreamDecoder(id)); };
-    encoded.decode_body =
-        one_chunk_body([id](std::string_view body) { return decode_chat_response(body, id); });
-    return encoded;
+  spec.encode_chat = [options, id](const ChatCompletionRequest& request) {
+    return encoded_chat(
+        encode_chat_request(request, options),
+        [id] { return make_chunk_decoder(StreamDecoder(id)); },
+        one_chunk_body([id](std::string_view body) { return decode_chat_response(body, id); }));
   };
   spec.encode_models = [options](std::string_view) { return encode_tags_request(options); };
   spec.decode_models = [id](std::string_view body) -> Result<ModelsPageResult> {

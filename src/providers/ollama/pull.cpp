@@ -4,6 +4,8 @@
 #include <cmath>
 #include <utility>
 
+#include "core/error_mapping.hpp"
+#include "core/error_text.hpp"
 #include "providers/ollama/error_mapper.hpp"
 
 namespace aisopod::ollama {
@@ -13,17 +15,7 @@ namespace json = boost::json;
 
 constexpr std::size_t kExcerptBytes = 80;
 
-Status protocol_error(std::string message, std::string_view provider_id) {
-  return Status(StatusCode::kProtocolError, std::move(message))
-      .set_provider(std::string(provider_id));
-}
-
-std::string excerpt(std::string_view text) {
-  if (text.size() <= kExcerptBytes) return std::string(text);
-  std::size_t cut = kExcerptBytes;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-  return std::string(text.substr(0, cut)) + "...";
-}
+std::string excerpt(std::string_view text) { return truncate_utf8(text, kExcerptBytes); }
 
 std::int64_t count_member(const json::object& object, std::string_view key) {
   const json::value* value = object.if_contains(key);
@@ -50,8 +42,8 @@ Result<std::optional<PullProgress>> PullDecoder::decode_line(std::string_view li
   boost::system::error_code ec;
   const json::value root = json::parse(line, ec);
   if (ec || !root.is_object()) {
-    error_ = protocol_error("malformed JSON line in the Ollama pull stream: " + excerpt(line),
-                            provider_id_);
+    error_ = protocol_error(provider_id_,
+                            "malformed JSON line in the Ollama pull stream: " + excerpt(line));
     return error_;
   }
   const json::object& object = root.get_object();
@@ -68,8 +60,8 @@ Result<std::optional<PullProgress>> PullDecoder::decode_line(std::string_view li
   }
   const json::value* status = object.if_contains("status");
   if (status == nullptr || !status->is_string()) {
-    error_ = protocol_error("a line of the Ollama pull stream has no status: " + excerpt(line),
-                            provider_id_);
+    error_ = protocol_error(provider_id_,
+                            "a line of the Ollama pull stream has no status: " + excerpt(line));
     return error_;
   }
   PullProgress progress;
@@ -129,7 +121,7 @@ Status PullDecoder::finish() {
   if (!error_.ok()) {
     finish_status_ = error_;
   } else if (!success_) {
-    error_ = protocol_error("the Ollama pull stream ended before \"success\"", provider_id_);
+    error_ = protocol_error(provider_id_, "the Ollama pull stream ended before \"success\"");
     finish_status_ = error_;
   } else {
     finish_status_ = Status();

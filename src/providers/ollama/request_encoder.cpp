@@ -9,23 +9,25 @@
 #include <unordered_map>
 #include <utility>
 
+#include "core/request_encoding.hpp"
+#include "providers/common/json_dom.hpp"
+#include "providers/common/json_writing.hpp"
+
 namespace aisopod::ollama {
 namespace {
 
 namespace json = boost::json;
 
 Status invalid(const OllamaOptions& options, std::string message) {
-  Status status(StatusCode::kInvalidArgument, options.provider_id + ": " + std::move(message));
-  status.set_provider(options.provider_id);
-  return status;
+  return invalid_request(options.provider_id, std::move(message));
 }
 
-// Parses `text` as a JSON object; std::nullopt when it is not one.
-std::optional<json::object> parse_object(std::string_view text) {
-  boost::system::error_code ec;
-  json::value value = json::parse(text, ec);
-  if (ec || !value.is_object()) return std::nullopt;
-  return std::move(value.get_object());
+// `text` as a JSON object; invalid(`message`) when it is not one.
+Result<json::object> parse_object(std::string_view text, const OllamaOptions& options,
+                                  std::string_view message) {
+  std::optional<json::object> parsed = json_dom::parse_object(text);
+  if (!parsed) return invalid(options, std::string(message));
+  return std::move(*parsed);
 }
 
 std::string api_url(const OllamaOptions& options, std::string_view path) {
@@ -131,12 +133,10 @@ Result<json::object> encode_message(const Message& message,
       const ToolCall& call = message.tool_calls[i];
       json::object arguments;
       if (!call.arguments.empty()) {
-        std::optional<json::object> parsed = parse_object(call.arguments);
-        if (!parsed) {
-          return invalid(options,
-                         "the arguments of tool call '" + call.name + "' are not a JSON object");
-        }
-        arguments = std::move(*parsed);
+        AISOPOD_ASSIGN_OR_RETURN(
+            arguments,
+            parse_object(call.arguments, options,
+                         "the arguments of tool call '" + call.name + "' are not a JSON object"));
       }
       json::object function;
       function["index"] = i;
@@ -158,9 +158,11 @@ Result<json::object> encode_message(const Message& message,
   return out;
 }
 
-void add_json_headers(http::Request& request, bool stream) {
-  request.headers.push_back({"Content-Type", "application/json"});
-  request.headers.push_back({"Accept", stream ? "application/x-ndjson" : "application/json"});
+// POST `path` with `body`, streamed as NDJSON or answered with one JSON object.
+http::Request post(const OllamaOptions& options, std::string_view path, const json::object& body,
+                   bool stream) {
+  return json_post(api_url(options, path), json::serialize(body),
+                   stream ? "application/x-ndjson" : "application/json");
 }
 
 }  // namespace
@@ -198,12 +200,10 @@ Result<http::Request> encode_chat_request(const ChatCompletionRequest& request,
         parameters["type"] = "object";
         parameters["properties"] = json::object();
       } else {
-        std::optional<json::object> parsed = parse_object(tool.parameters_schema);
-        if (!parsed) {
-          return invalid(options,
-                         "the parameters schema of tool '" + tool.name + "' is not a JSON object");
-        }
-        parameters = std::move(*parsed);
+        AISOPOD_ASSIGN_OR_RETURN(
+            parameters,
+            parse_object(tool.parameters_schema, options,
+                         "the parameters schema of tool '" + tool.name + "' is not a JSON object"));
       }
       json::object function;
       function["name"] = tool.name;
@@ -224,9 +224,9 @@ Result<http::Request> encode_chat_request(const ChatCompletionRequest& request,
       body["format"] = "json";
       break;
     case ResponseFormat::Kind::kJsonSchema: {
-      std::optional<json::object> schema = parse_object(request.response_format.schema);
-      if (!schema) return invalid(options, "the response schema is not a JSON object");
-      body["format"] = std::move(*schema);
+      AISOPOD_ASSIGN_OR_RETURN(body["format"],
+                               parse_object(request.response_format.schema, options,
+                                            "the response schema is not a JSON object"));
       break;
     }
   }
@@ -244,11 +244,7 @@ Result<http::Request> encode_chat_request(const ChatCompletionRequest& request,
   if (request.temperature) model_options["temperature"] = *request.temperature;
   if (request.top_p) model_options["top_p"] = *request.top_p;
   if (request.max_tokens) model_options["num_predict"] = *request.max_tokens;
-  if (!request.stop.empty()) {
-    json::array stop;
-    for (const std::string& s : request.stop) stop.emplace_back(s);
-    model_options["stop"] = std::move(stop);
-  }
+  if (!request.stop.empty()) model_options["stop"] = json_writing::string_array(request.stop);
   if (request.seed) model_options["seed"] = *request.seed;
   if (!model_options.empty()) body["options"] = std::move(model_options);
 
@@ -256,35 +252,23 @@ Result<http::Request> encode_chat_request(const ChatCompletionRequest& request,
   if (!options.keep_alive.empty()) body["keep_alive"] = keep_alive_value(options.keep_alive);
 
   if (!request.extra_body_json.empty()) {
-    std::optional<json::object> extra = parse_object(request.extra_body_json);
-    if (!extra) return invalid(options, "extra_body_json is not a JSON object");
-    merge_into(body, *extra);
+    AISOPOD_ASSIGN_OR_RETURN(
+        json::object extra,
+        parse_object(request.extra_body_json, options, "extra_body_json is not a JSON object"));
+    merge_into(body, extra);
   }
 
-  http::Request http_request;
-  http_request.method = "POST";
-  http_request.url = api_url(options, "/api/chat");
-  add_json_headers(http_request, request.stream);
-  http_request.body = json::serialize(body);
-  return http_request;
+  return post(options, "/api/chat", body, request.stream);
 }
 
 Result<http::Request> encode_tags_request(const OllamaOptions& options) {
   AISOPOD_TRY_STATUS(check_base_url(options));
-  http::Request request;
-  request.method = "GET";
-  request.url = api_url(options, "/api/tags");
-  request.headers.push_back({"Accept", "application/json"});
-  return request;
+  return json_get(api_url(options, "/api/tags"));
 }
 
 Result<http::Request> encode_version_request(const OllamaOptions& options) {
   AISOPOD_TRY_STATUS(check_base_url(options));
-  http::Request request;
-  request.method = "GET";
-  request.url = api_url(options, "/api/version");
-  request.headers.push_back({"Accept", "application/json"});
-  return request;
+  return json_get(api_url(options, "/api/version"));
 }
 
 Result<http::Request> encode_pull_request(std::string_view model, const OllamaOptions& options) {
@@ -293,12 +277,7 @@ Result<http::Request> encode_pull_request(std::string_view model, const OllamaOp
   json::object body;
   body["model"] = model;
   body["stream"] = true;
-  http::Request request;
-  request.method = "POST";
-  request.url = api_url(options, "/api/pull");
-  add_json_headers(request, true);
-  request.body = json::serialize(body);
-  return request;
+  return post(options, "/api/pull", body, true);
 }
 
 }  // namespace aisopod::ollama

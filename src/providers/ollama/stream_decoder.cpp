@@ -5,17 +5,15 @@
 #include <cmath>
 #include <utility>
 
+#include "core/error_mapping.hpp"
 #include "providers/common/json_reading.hpp"
 #include "providers/ollama/error_mapper.hpp"
 
 namespace aisopod::ollama {
 namespace {
 
-namespace od = simdjson::ondemand;
-using json_reading::excerpt;
-using json_reading::get_count;
-using json_reading::get_string_or_null;
-using simdjson::error_code;
+// od (simdjson::ondemand), error_code, and the walks and getters that read a payload.
+using namespace json_reading;
 
 // A tool call as it arrived, with its arguments already as compact JSON text.
 struct ToolCallFields {
@@ -50,86 +48,46 @@ std::string compact_json(std::string_view raw) {
 }
 
 error_code parse_function(od::value& value, ToolCallFields& call) {
-  od::json_type type;
-  AISOPOD_SJ_TRY(value.type().get(type));
-  if (type != od::json_type::object) return simdjson::SUCCESS;
-  od::object object;
-  AISOPOD_SJ_TRY(value.get_object().get(object));
-  for (auto field_result : object) {
-    od::field field;
-    AISOPOD_SJ_TRY(std::move(field_result).get(field));
+  return for_each_member(value, [&call](od::field& field) -> error_code {
     const od::raw_json_string key = field.key();
-    if (key == "name") {
-      std::string_view name;
-      AISOPOD_SJ_TRY(get_string_or_null(field.value(), name));
-      call.name.assign(name);
-    } else if (key == "arguments") {
-      AISOPOD_SJ_TRY(field.value().type().get(type));
-      if (type == od::json_type::object) {
-        od::object arguments;
-        AISOPOD_SJ_TRY(field.value().get_object().get(arguments));
-        std::string_view raw;
-        AISOPOD_SJ_TRY(arguments.raw_json().get(raw));
-        call.arguments = compact_json(raw);
-      } else if (type == od::json_type::string) {
-        std::string_view text;
-        AISOPOD_SJ_TRY(field.value().get_string().get(text));
-        call.arguments.assign(text);
-      }
+    if (key == "name") return get_string_or_null(field.value(), call.name);
+    if (key != "arguments") return simdjson::SUCCESS;
+    od::json_type type;
+    AISOPOD_SJ_TRY(field.value().type().get(type));
+    if (type == od::json_type::object) {
+      std::string_view raw;
+      AISOPOD_SJ_TRY(get_raw_object(field.value(), raw));
+      call.arguments = compact_json(raw);
+    } else if (type == od::json_type::string) {
+      return get_string_or_null(field.value(), call.arguments);
     }
-  }
-  return simdjson::SUCCESS;
+    return simdjson::SUCCESS;
+  });
 }
 
 error_code parse_tool_calls(od::value& value, std::vector<ToolCallFields>& calls) {
-  od::json_type type;
-  AISOPOD_SJ_TRY(value.type().get(type));
-  if (type != od::json_type::array) return simdjson::SUCCESS;
-  od::array array;
-  AISOPOD_SJ_TRY(value.get_array().get(array));
-  for (auto element_result : array) {
-    od::value element;
-    AISOPOD_SJ_TRY(std::move(element_result).get(element));
+  return for_each_element(value, [&calls](od::value& element) -> error_code {
+    od::json_type type;
     AISOPOD_SJ_TRY(element.type().get(type));
-    if (type != od::json_type::object) continue;
+    if (type != od::json_type::object) return simdjson::SUCCESS;
     ToolCallFields& call = calls.emplace_back();
-    od::object object;
-    AISOPOD_SJ_TRY(element.get_object().get(object));
-    for (auto field_result : object) {
-      od::field field;
-      AISOPOD_SJ_TRY(std::move(field_result).get(field));
+    return for_each_field(element.get_object(), [&call](od::field& field) -> error_code {
       const od::raw_json_string key = field.key();
-      if (key == "id") {
-        std::string_view id;
-        AISOPOD_SJ_TRY(get_string_or_null(field.value(), id));
-        call.id.assign(id);
-      } else if (key == "function") {
-        AISOPOD_SJ_TRY(parse_function(field.value(), call));
-      }
-    }
-  }
-  return simdjson::SUCCESS;
+      if (key == "id") return get_string_or_null(field.value(), call.id);
+      if (key == "function") return parse_function(field.value(), call);
+      return simdjson::SUCCESS;
+    });
+  });
 }
 
 error_code parse_message(od::value& value, LineFields& fields) {
-  od::json_type type;
-  AISOPOD_SJ_TRY(value.type().get(type));
-  if (type != od::json_type::object) return simdjson::SUCCESS;
-  od::object object;
-  AISOPOD_SJ_TRY(value.get_object().get(object));
-  for (auto field_result : object) {
-    od::field field;
-    AISOPOD_SJ_TRY(std::move(field_result).get(field));
+  return for_each_member(value, [&fields](od::field& field) -> error_code {
     const od::raw_json_string key = field.key();
-    if (key == "content") {
-      AISOPOD_SJ_TRY(get_string_or_null(field.value(), fields.content));
-    } else if (key == "thinking") {
-      AISOPOD_SJ_TRY(get_string_or_null(field.value(), fields.thinking));
-    } else if (key == "tool_calls") {
-      AISOPOD_SJ_TRY(parse_tool_calls(field.value(), fields.tool_calls));
-    }
-  }
-  return simdjson::SUCCESS;
+    if (key == "content") return get_string_or_null(field.value(), fields.content);
+    if (key == "thinking") return get_string_or_null(field.value(), fields.thinking);
+    if (key == "tool_calls") return parse_tool_calls(field.value(), fields.tool_calls);
+    return simdjson::SUCCESS;
+  });
 }
 
 // {"error": "text"} or {"error": {"message": "text"}}.
@@ -140,14 +98,10 @@ error_code parse_error(od::value& value, LineFields& fields) {
   std::string_view text;
   if (type == od::json_type::string) {
     AISOPOD_SJ_TRY(value.get_string().get(text));
-  } else if (type == od::json_type::object) {
-    od::object object;
-    AISOPOD_SJ_TRY(value.get_object().get(object));
-    for (auto field_result : object) {
-      od::field field;
-      AISOPOD_SJ_TRY(std::move(field_result).get(field));
-      if (field.key() == "message") AISOPOD_SJ_TRY(get_string_or_null(field.value(), text));
-    }
+  } else {
+    AISOPOD_SJ_TRY(for_each_member(value, [&text](od::field& field) -> error_code {
+      return field.key() == "message" ? get_string_or_null(field.value(), text) : simdjson::SUCCESS;
+    }));
   }
   fields.error.assign(text);
   return simdjson::SUCCESS;
@@ -158,43 +112,24 @@ error_code parse_fields(od::parser& parser, const char* data, std::size_t size,
                         LineFields& fields) {
   od::document doc;
   AISOPOD_SJ_TRY(parser.iterate(data, size, size + simdjson::SIMDJSON_PADDING).get(doc));
-  od::object root;
-  AISOPOD_SJ_TRY(doc.get_object().get(root));
-  for (auto field_result : root) {
-    od::field field;
-    AISOPOD_SJ_TRY(std::move(field_result).get(field));
+  return for_each_field(doc.get_object(), [&fields](od::field& field) -> error_code {
     const od::raw_json_string key = field.key();
-    if (key == "message") {
-      AISOPOD_SJ_TRY(parse_message(field.value(), fields));
-    } else if (key == "model") {
-      AISOPOD_SJ_TRY(get_string_or_null(field.value(), fields.model));
-    } else if (key == "created_at") {
-      AISOPOD_SJ_TRY(get_string_or_null(field.value(), fields.created_at));
-    } else if (key == "done") {
+    if (key == "message") return parse_message(field.value(), fields);
+    if (key == "model") return get_string_or_null(field.value(), fields.model);
+    if (key == "created_at") return get_string_or_null(field.value(), fields.created_at);
+    if (key == "done") {
       const error_code error = field.value().get_bool().get(fields.done);
-      if (error != simdjson::SUCCESS && error != simdjson::INCORRECT_TYPE) return error;
-    } else if (key == "done_reason") {
-      AISOPOD_SJ_TRY(get_string_or_null(field.value(), fields.done_reason));
-    } else if (key == "prompt_eval_count") {
-      AISOPOD_SJ_TRY(get_count(field.value(), fields.prompt_eval_count));
-    } else if (key == "eval_count") {
-      AISOPOD_SJ_TRY(get_count(field.value(), fields.eval_count));
-    } else if (key == "error") {
-      AISOPOD_SJ_TRY(parse_error(field.value(), fields));
-    } else if (key == "response") {
-      // /api/generate puts the text at the top level.
-      AISOPOD_SJ_TRY(get_string_or_null(field.value(), fields.content));
-    } else if (key == "thinking") {
-      AISOPOD_SJ_TRY(get_string_or_null(field.value(), fields.thinking));
+      return error == simdjson::INCORRECT_TYPE ? simdjson::SUCCESS : error;
     }
-  }
-  return simdjson::SUCCESS;
-}
-
-Status protocol_error(std::string message, std::string_view provider_id) {
-  Status status(StatusCode::kProtocolError, std::move(message));
-  status.set_provider(std::string(provider_id));
-  return status;
+    if (key == "done_reason") return get_string_or_null(field.value(), fields.done_reason);
+    if (key == "prompt_eval_count") return get_count(field.value(), fields.prompt_eval_count);
+    if (key == "eval_count") return get_count(field.value(), fields.eval_count);
+    if (key == "error") return parse_error(field.value(), fields);
+    // /api/generate puts the text at the top level.
+    if (key == "response") return get_string_or_null(field.value(), fields.content);
+    if (key == "thinking") return get_string_or_null(field.value(), fields.thinking);
+    return simdjson::SUCCESS;
+  });
 }
 
 // Maps the fields of one line to events on `out`: at most one chunk. `id` is the made-up
@@ -237,68 +172,49 @@ void map_line(const LineFields& fields, std::string& id, ChunkAssembler& out, bo
 
 }  // namespace
 
-struct StreamDecoder::Parser {
+struct StreamDecoder::Scratch {
   od::parser parser;
   LineFields fields;
 };
 
-StreamDecoder::StreamDecoder(std::string provider_id)
-    : provider_id_(std::move(provider_id)),
-      parser_(std::make_unique<Parser>()),
-      assembler_(provider_id_) {}
-StreamDecoder::~StreamDecoder() = default;
-StreamDecoder::StreamDecoder(StreamDecoder&&) noexcept = default;
-StreamDecoder& StreamDecoder::operator=(StreamDecoder&&) noexcept = default;
+static_assert(providers::kMovableNotCopyable<StreamDecoder>);
 
-void StreamDecoder::feed(std::string_view bytes) {
-  if (assembler_.done()) return;
-  ndjson_.feed(bytes);
-}
+StreamDecoder::StreamDecoder(std::string provider_id)
+    : stream_(std::move(provider_id)), scratch_(providers::make_scratch<Scratch>()) {}
 
 void StreamDecoder::process_line(std::string_view line) {
-  LineFields& fields = parser_->fields;
+  LineFields& fields = scratch_->fields;
   fields = LineFields{};
-  if (parse_fields(parser_->parser, line.data(), line.size(), fields) != simdjson::SUCCESS) {
-    assembler_.fail(
-        protocol_error("malformed JSON line in the Ollama stream: " + excerpt(line), provider_id_));
+  ChunkAssembler& assembler = stream_.assembler();
+  if (parse_fields(scratch_->parser, line.data(), line.size(), fields) != simdjson::SUCCESS) {
+    assembler.fail(protocol_error(stream_.provider_id(),
+                                  "malformed JSON line in the Ollama stream: " + excerpt(line)));
     return;
   }
   if (fields.has_error) {
-    assembler_.fail(status_from_stream_error(fields.error, provider_id_));
+    assembler.fail(status_from_stream_error(fields.error, stream_.provider_id()));
     return;
   }
-  map_line(fields, id_, assembler_, false);
+  map_line(fields, id_, assembler, false);
 }
 
 Result<std::optional<ChatCompletionChunk>> StreamDecoder::next() {
-  return assembler_.next([this] { return decode_one_line(); });
-}
-
-bool StreamDecoder::decode_one_line() {
-  Result<std::optional<std::string_view>> line = ndjson_.next();
-  if (!line.ok()) {
-    assembler_.fail(line.error());
-    return true;
-  }
-  if (!line->has_value()) return false;
-  process_line(**line);
-  assembler_.end_event();
-  return true;
+  return stream_.next([this](std::string_view line) { process_line(line); });
 }
 
 Status StreamDecoder::finish() {
-  if (!assembler_.done()) {
-    Status framing = ndjson_.finish();
-    if (!framing.ok()) assembler_.fail(std::move(framing));
+  ChunkAssembler& assembler = stream_.assembler();
+  if (!assembler.done()) {
+    Status framing = stream_.framing().finish();
+    if (!framing.ok()) assembler.fail(std::move(framing));
     // Decode what is still buffered (a last line without a newline); the chunks queue.
-    while (!assembler_.done() && decode_one_line()) {
-    }
-    if (!assembler_.done()) {
-      assembler_.fail(
-          protocol_error("Ollama stream ended early (no done:true object)", provider_id_));
+    stream_.decode_buffered([this](std::string_view line) { process_line(line); });
+    if (!assembler.done()) {
+      assembler.fail(
+          protocol_error(stream_.provider_id(), "Ollama stream ended early (no done:true object)"));
     }
   }
-  return assembler_.status();
+  return assembler.status();
 }
 
 FinishReason finish_reason_from_ollama(std::string_view raw, bool had_tool_calls) {
@@ -312,7 +228,7 @@ Result<ChatCompletionChunk> decode_chat_response(std::string_view body,
   od::parser parser;
   LineFields fields;
   if (parse_fields(parser, padded.data(), padded.size(), fields) != simdjson::SUCCESS) {
-    return protocol_error("malformed JSON in the Ollama response: " + excerpt(body), provider_id);
+    return protocol_error(provider_id, "malformed JSON in the Ollama response: " + excerpt(body));
   }
   if (fields.has_error) return status_from_stream_error(fields.error, provider_id);
   // The same mapping as a stream of one line: one chunk with everything.

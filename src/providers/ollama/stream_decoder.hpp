@@ -3,7 +3,6 @@
 // non-streaming decoder (decode_chat_response, pure).
 #pragma once
 
-#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,17 +10,14 @@
 #include "aisopod/status.hpp"
 #include "aisopod/types.hpp"
 #include "codec/ndjson.hpp"
-#include "core/chunk_assembler.hpp"
+#include "providers/common/stream_decoding.hpp"
 
 namespace aisopod::ollama {
 
 // Decodes one `application/x-ndjson` body of POST /api/chat (reference/wire-formats.md 5.1).
-// Usage:
-//
-//   StreamDecoder decoder(provider_id);
-//   for each body read:  decoder.feed(bytes); while (chunk = decoder.next(), *chunk) emit(**chunk);
-//   at the end of body:  Status s = decoder.finish();  then drain next() once more: a final
-//                        line without a newline is decoded by finish().
+// feed / next / finish and their usage: as every stream decoder
+// (providers/common/stream_decoding.hpp); the end marker is the `done:true` line, and finish()
+// decodes a final line without a newline.
 //
 // Rules:
 //   - One chunk per line that adds something: message.content as content, message.thinking as
@@ -45,37 +41,18 @@ namespace aisopod::ollama {
 class StreamDecoder {
  public:
   explicit StreamDecoder(std::string provider_id = "ollama");
-  ~StreamDecoder();
-  StreamDecoder(StreamDecoder&&) noexcept;
-  StreamDecoder& operator=(StreamDecoder&&) noexcept;
-  StreamDecoder(const StreamDecoder&) = delete;
-  StreamDecoder& operator=(const StreamDecoder&) = delete;
 
-  // Appends body bytes (copied). Never fails; errors surface from next(). Ignored after the
-  // done:true line, after finish() and after an error.
-  void feed(std::string_view bytes);
-
-  // The next chunk; std::nullopt when more bytes are needed or, once the stream has ended,
-  // when every chunk has been returned; or the sticky error (after the chunks decoded before
-  // it).
+  // As every stream decoder (providers/common/stream_decoding.hpp).
+  void feed(std::string_view bytes) { stream_.feed(bytes); }
   Result<std::optional<ChatCompletionChunk>> next();
-
-  // End of body. Decodes what is still buffered (a last line without a newline), then returns
-  // ok when the done:true line was seen, the sticky error, or protocol_error "stream ended
-  // early". Calling it again returns the same status.
   Status finish();
 
  private:
-  struct Parser;
-  // Decodes one line into events on assembler_; false when no complete line is buffered.
-  // Errors go to assembler_.fail().
-  bool decode_one_line();
+  struct Scratch;
   void process_line(std::string_view line);
 
-  codec::NdjsonDecoder ndjson_;
-  std::string provider_id_;
-  std::unique_ptr<Parser> parser_;  // simdjson parser, reused for every line
-  ChunkAssembler assembler_;
+  providers::FramedDecoder<codec::NdjsonDecoder> stream_;
+  providers::ScratchPtr<Scratch> scratch_;  // simdjson parser, reused for every line
   std::string id_;  // made up from the first line with a model (Ollama sends none)
 };
 

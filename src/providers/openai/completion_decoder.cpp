@@ -3,6 +3,8 @@
 #include <boost/json.hpp>
 #include <string>
 
+#include "core/error_mapping.hpp"
+#include "providers/common/json_dom.hpp"
 #include "providers/openai/error_mapper.hpp"
 #include "providers/openai/stream_decoder.hpp"
 
@@ -10,17 +12,11 @@ namespace aisopod::openai {
 namespace {
 
 namespace json = boost::json;
+using json_dom::object_at;
+using json_dom::string_at;
 
 Status bad_shape(std::string_view provider_id, std::string what) {
-  return Status(StatusCode::kProtocolError, "chat completion: " + std::move(what))
-      .set_provider(std::string(provider_id));
-}
-
-// The string at `key`, or "" when absent, null or not a string.
-std::string string_at(const json::object& object, std::string_view key) {
-  const json::value* value = object.if_contains(key);
-  if (value == nullptr || !value->is_string()) return {};
-  return std::string(value->get_string());
+  return protocol_error(provider_id, "chat completion: " + std::move(what));
 }
 
 std::int64_t count_at(const json::object* object, std::string_view key) {
@@ -31,11 +27,6 @@ std::int64_t count_at(const json::object* object, std::string_view key) {
   if (value->is_uint64()) return static_cast<std::int64_t>(value->get_uint64());
   if (value->is_double()) return static_cast<std::int64_t>(value->get_double());
   return 0;
-}
-
-const json::object* object_at(const json::object& object, std::string_view key) {
-  const json::value* value = object.if_contains(key);
-  return value != nullptr ? value->if_object() : nullptr;
 }
 
 // message.content is a string, or (some compatible servers) an array of {type:text,text} parts.

@@ -3,14 +3,15 @@
 #include <boost/json.hpp>
 #include <string>
 
+#include "core/error_mapping.hpp"
+
 namespace aisopod::openai {
 namespace {
 
 namespace json = boost::json;
 
 Status bad_shape(std::string_view provider_id, std::string what) {
-  return Status(StatusCode::kProtocolError, "model list: " + std::move(what))
-      .set_provider(std::string(provider_id));
+  return protocol_error(provider_id, "model list: " + std::move(what));
 }
 
 }  // namespace

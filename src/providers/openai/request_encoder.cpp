@@ -4,40 +4,20 @@
 #include <string>
 #include <utility>
 
+#include "core/request_encoding.hpp"
+#include "providers/common/json_writing.hpp"
+
 namespace aisopod::openai {
 namespace {
 
-namespace json = boost::json;
-
-Status invalid(const OpenAIOptions& options, std::string message) {
-  return Status(StatusCode::kInvalidArgument, options.provider_id + ": " + std::move(message))
-      .set_provider(options.provider_id);
-}
-
-bool starts_with(std::string_view s, std::string_view prefix) {
-  return s.substr(0, prefix.size()) == prefix;
-}
-
-std::string_view trim_trailing_slashes(std::string_view url) {
-  while (!url.empty() && url.back() == '/') url.remove_suffix(1);
-  return url;
-}
+// json (boost::json), and the helpers that build a request body.
+using namespace json_writing;
 
 void add_common_headers(const OpenAIOptions& options, http::Headers& headers) {
   if (!options.organization.empty()) {
     headers.push_back({"OpenAI-Organization", options.organization});
   }
   if (!options.project.empty()) headers.push_back({"OpenAI-Project", options.project});
-}
-
-// Parses schema text that must be a JSON object. `what` names it in the error.
-Result<json::value> parse_object(std::string_view text, const OpenAIOptions& options,
-                                 const std::string& what) {
-  boost::system::error_code ec;
-  json::value value = json::parse(text, ec);
-  if (ec) return invalid(options, what + " is not valid JSON: " + ec.message());
-  if (!value.is_object()) return invalid(options, what + " is not a JSON object");
-  return value;
 }
 
 // Reasoning effort for a token budget, for callers that only set a budget (Anthropic-style).
@@ -69,9 +49,9 @@ Result<json::value> encode_content(const Message& message, const OpenAIOptions& 
     if (part.kind == ContentPart::Kind::kText) {
       array.push_back(json::object{{"type", "text"}, {"text", part.text}});
     } else if (part.kind == ContentPart::Kind::kMedia) {
-      if (!starts_with(part.media_type, "image/")) {
-        return invalid(options,
-                       "media type '" + part.media_type + "' is not supported (only images are)");
+      if (!std::string_view(part.media_type).starts_with("image/")) {
+        return invalid_request(options.provider_id, "media type '" + part.media_type +
+                                                        "' is not supported (only images are)");
       }
       std::string url = part.url;
       if (url.empty()) url = "data:" + part.media_type + ";base64," + part.data;
@@ -120,17 +100,8 @@ Result<json::object> encode_message(const Message& message, const ModelTraits& t
 Result<json::array> encode_tools(const std::vector<Tool>& tools, const OpenAIOptions& options) {
   json::array out;
   for (const Tool& tool : tools) {
-    json::object function;
-    function["name"] = tool.name;
-    if (!tool.description.empty()) function["description"] = tool.description;
-    if (tool.parameters_schema.empty()) {
-      function["parameters"] = json::object{{"type", "object"}, {"properties", json::object()}};
-    } else {
-      AISOPOD_ASSIGN_OR_RETURN(json::value schema,
-                               parse_object(tool.parameters_schema, options,
-                                            "parameters schema of tool '" + tool.name + "'"));
-      function["parameters"] = std::move(schema);
-    }
+    AISOPOD_ASSIGN_OR_RETURN(json::object function,
+                             tool_declaration(tool, "parameters", options.provider_id));
     if (tool.strict) function["strict"] = true;
     out.push_back(json::object{{"type", "function"}, {"function", std::move(function)}});
   }
@@ -151,20 +122,16 @@ json::value encode_tool_choice(const ToolChoice& choice) {
   return "auto";
 }
 
-Result<std::string> endpoint(const OpenAIOptions& options, std::string_view path) {
-  std::string_view base = trim_trailing_slashes(options.base_url);
-  if (base.empty()) return invalid(options, "base_url is empty");
-  std::string url(base);
-  url += path;
-  return url;
-}
-
 }  // namespace
 
 Result<http::Request> encode_chat_request(const ChatCompletionRequest& request,
                                           const OpenAIOptions& options) {
-  if (request.model.empty()) return invalid(options, "the request names no model");
-  if (request.messages.empty()) return invalid(options, "the request has no messages");
+  if (request.model.empty()) {
+    return invalid_request(options.provider_id, "the request names no model");
+  }
+  if (request.messages.empty()) {
+    return invalid_request(options.provider_id, "the request has no messages");
+  }
   const ModelTraits traits = model_traits(request.model);
 
   json::object body;
@@ -192,11 +159,7 @@ Result<http::Request> encode_chat_request(const ChatCompletionRequest& request,
                                                                      : "max_tokens"] =
         *request.max_tokens;
   }
-  if (!request.stop.empty()) {
-    json::array stop;
-    for (const std::string& s : request.stop) stop.push_back(json::string(s));
-    body["stop"] = std::move(stop);
-  }
+  if (!request.stop.empty()) body["stop"] = string_array(request.stop);
   if (!request.reasoning.effort.empty()) {
     body["reasoning_effort"] = request.reasoning.effort;
   } else if (request.reasoning.budget_tokens > 0 && traits.reasoning_effort) {
@@ -213,8 +176,9 @@ Result<http::Request> encode_chat_request(const ChatCompletionRequest& request,
       body["response_format"] = json::object{{"type", "json_object"}};
       break;
     case ResponseFormat::Kind::kJsonSchema: {
-      AISOPOD_ASSIGN_OR_RETURN(json::value schema, parse_object(request.response_format.schema,
-                                                                options, "response format schema"));
+      AISOPOD_ASSIGN_OR_RETURN(json::value schema,
+                               parse_object(request.response_format.schema, options.provider_id,
+                                            "response format schema"));
       json::object format;
       format["name"] =
           request.response_format.name.empty() ? "response" : request.response_format.name;
@@ -231,29 +195,20 @@ Result<http::Request> encode_chat_request(const ChatCompletionRequest& request,
     body["stream_options"] = json::object{{"include_usage", true}};
   }
 
-  if (!request.extra_body_json.empty()) {
-    AISOPOD_ASSIGN_OR_RETURN(json::value extra,
-                             parse_object(request.extra_body_json, options, "extra_body_json"));
-    for (auto& member : extra.as_object()) body[member.key()] = std::move(member.value());
-  }
+  AISOPOD_TRY_STATUS(merge_extra_body(body, request.extra_body_json, options.provider_id));
 
-  AISOPOD_ASSIGN_OR_RETURN(std::string url, endpoint(options, "/chat/completions"));
-  http::Request out;
-  out.method = "POST";
-  out.url = std::move(url);
-  out.headers.push_back({"Content-Type", "application/json"});
-  out.headers.push_back({"Accept", request.stream ? "text/event-stream" : "application/json"});
+  AISOPOD_ASSIGN_OR_RETURN(
+      std::string url, endpoint_url(options.provider_id, options.base_url, "/chat/completions"));
+  http::Request out = json_post(std::move(url), json::serialize(body),
+                                request.stream ? "text/event-stream" : "application/json");
   add_common_headers(options, out.headers);
-  out.body = json::serialize(body);
   return out;
 }
 
 Result<http::Request> encode_models_request(const OpenAIOptions& options) {
-  AISOPOD_ASSIGN_OR_RETURN(std::string url, endpoint(options, "/models"));
-  http::Request out;
-  out.method = "GET";
-  out.url = std::move(url);
-  out.headers.push_back({"Accept", "application/json"});
+  AISOPOD_ASSIGN_OR_RETURN(std::string url,
+                           endpoint_url(options.provider_id, options.base_url, "/models"));
+  http::Request out = json_get(std::move(url));
   add_common_headers(options, out.headers);
   return out;
 }

@@ -1,7 +1,5 @@
 #include "providers/openai/stream_decoder.hpp"
 
-#include "providers/common/sse_events.hpp"
-
 #include <simdjson.h>
 #include <cmath>
 #include <utility>
@@ -12,11 +10,8 @@
 namespace aisopod::openai {
 namespace {
 
-namespace od = simdjson::ondemand;
-using json_reading::excerpt;
-using json_reading::get_count;
-using json_reading::get_string_or_null;
-using simdjson::error_code;
+// od (simdjson::ondemand), error_code, and the walks and getters that read a payload.
+using namespace json_reading;
 
 // Views into one payload (the parser's string buffer); valid until the next parse.
 struct ToolCallView {
@@ -70,228 +65,139 @@ struct PayloadView {
   }
 };
 
-// An integer index; `present` stays false for null or any other type.
-error_code get_index(od::value& value, std::int64_t& out, bool& present) {
-  const error_code error = value.get_int64().get(out);
-  if (error == simdjson::SUCCESS) {
-    present = true;
-    return error;
-  }
-  out = 0;
-  return error == simdjson::INCORRECT_TYPE || error == simdjson::NUMBER_ERROR ? simdjson::SUCCESS
-                                                                              : error;
-}
-
 // {"<name>": n, ...}: the count named `name`.
 error_code get_detail(od::value& value, std::string_view name, std::int64_t& out) {
-  od::json_type type;
-  AISOPOD_SJ_TRY(value.type().get(type));
-  if (type != od::json_type::object) return simdjson::SUCCESS;
-  auto object_result = value.get_object();
-  if (const error_code e = object_result.error(); e != simdjson::SUCCESS) return e;
-  od::object& object = object_result.value_unsafe();
-  for (auto field_result : object) {
-    if (const error_code e = field_result.error(); e != simdjson::SUCCESS) return e;
-    od::field& field = field_result.value_unsafe();
-    if (field.key() == name) AISOPOD_SJ_TRY(get_count(field.value(), out));
+  return for_each_member(value, [name, &out](od::field& field) AISOPOD_SJ_INLINE -> error_code {
+    return field.key() == name ? get_count(field.value(), out) : simdjson::SUCCESS;
+  });
+}
+
+// Usage pieces (a payload may hold two: usage and x_groq.usage) are merged, larger wins.
+error_code parse_usage(od::value& value, PayloadView& payload) {
+  Usage usage;
+  const auto read = [&usage](od::field& field) AISOPOD_SJ_INLINE -> error_code {
+    const od::raw_json_string key = field.key();
+    if (key == "prompt_tokens") return get_count(field.value(), usage.input_tokens);
+    if (key == "completion_tokens") return get_count(field.value(), usage.output_tokens);
+    if (key == "prompt_tokens_details") {
+      return get_detail(field.value(), "cached_tokens", usage.cache_read_tokens);
+    }
+    if (key == "completion_tokens_details") {
+      return get_detail(field.value(), "reasoning_tokens", usage.reasoning_tokens);
+    }
+    return simdjson::SUCCESS;
+  };
+  bool present = false;  // not for "usage": null
+  AISOPOD_SJ_TRY(for_each_member(value, read, &present));
+  if (present) {
+    if (payload.has_usage) usage.merge_max(payload.usage);
+    payload.usage = usage;
+    payload.has_usage = true;
   }
   return simdjson::SUCCESS;
 }
 
-error_code parse_usage(od::value& value, Usage& usage, bool& present) {
-  od::json_type type;
-  AISOPOD_SJ_TRY(value.type().get(type));
-  if (type != od::json_type::object) return simdjson::SUCCESS;  // "usage": null
-  present = true;
-  usage = Usage{};
-  auto object_result = value.get_object();
-  if (const error_code e = object_result.error(); e != simdjson::SUCCESS) return e;
-  od::object& object = object_result.value_unsafe();
-  for (auto field_result : object) {
-    if (const error_code e = field_result.error(); e != simdjson::SUCCESS) return e;
-    od::field& field = field_result.value_unsafe();
+error_code parse_function(od::value& value, ToolCallView& call) {
+  return for_each_member(value, [&call](od::field& field) AISOPOD_SJ_INLINE -> error_code {
     const od::raw_json_string key = field.key();
-    if (key == "prompt_tokens") {
-      AISOPOD_SJ_TRY(get_count(field.value(), usage.input_tokens));
-    } else if (key == "completion_tokens") {
-      AISOPOD_SJ_TRY(get_count(field.value(), usage.output_tokens));
-    } else if (key == "prompt_tokens_details") {
-      AISOPOD_SJ_TRY(get_detail(field.value(), "cached_tokens", usage.cache_read_tokens));
-    } else if (key == "completion_tokens_details") {
-      AISOPOD_SJ_TRY(get_detail(field.value(), "reasoning_tokens", usage.reasoning_tokens));
-    }
-  }
-  return simdjson::SUCCESS;
+    if (key == "name") return get_string_or_null(field.value(), call.name);
+    if (key == "arguments") return get_string_or_null(field.value(), call.arguments);
+    return simdjson::SUCCESS;
+  });
 }
 
 error_code parse_tool_call(od::value& value, ToolCallView& call) {
-  auto object_result = value.get_object();
-  if (const error_code e = object_result.error(); e != simdjson::SUCCESS) return e;
-  od::object& object = object_result.value_unsafe();
-  for (auto field_result : object) {
-    if (const error_code e = field_result.error(); e != simdjson::SUCCESS) return e;
-    od::field& field = field_result.value_unsafe();
+  const auto read = [&call](od::field& field) AISOPOD_SJ_INLINE -> error_code {
     const od::raw_json_string key = field.key();
-    if (key == "index") {
-      AISOPOD_SJ_TRY(get_index(field.value(), call.index, call.has_index));
-    } else if (key == "id") {
-      AISOPOD_SJ_TRY(get_string_or_null(field.value(), call.id));
-    } else if (key == "function") {
-      od::json_type type;
-      AISOPOD_SJ_TRY(field.value().type().get(type));
-      if (type != od::json_type::object) continue;
-      auto function_result = field.value().get_object();
-      if (const error_code e = function_result.error(); e != simdjson::SUCCESS) return e;
-      od::object& function = function_result.value_unsafe();
-      for (auto inner_result : function) {
-        if (const error_code e = inner_result.error(); e != simdjson::SUCCESS) return e;
-        od::field& inner = inner_result.value_unsafe();
-        const od::raw_json_string inner_key = inner.key();
-        if (inner_key == "name") {
-          AISOPOD_SJ_TRY(get_string_or_null(inner.value(), call.name));
-        } else if (inner_key == "arguments") {
-          AISOPOD_SJ_TRY(get_string_or_null(inner.value(), call.arguments));
-        }
-      }
-    }
-  }
-  return simdjson::SUCCESS;
+    if (key == "index") return get_index(field.value(), call.index, call.has_index);
+    if (key == "id") return get_string_or_null(field.value(), call.id);
+    if (key == "function") return parse_function(field.value(), call);
+    return simdjson::SUCCESS;
+  };
+  return for_each_field(value.get_object(), read);
 }
 
 error_code parse_delta(od::value& value, ChoiceView& choice, std::vector<ToolCallView>& calls) {
-  od::json_type type;
-  AISOPOD_SJ_TRY(value.type().get(type));
-  if (type != od::json_type::object) return simdjson::SUCCESS;
-  auto object_result = value.get_object();
-  if (const error_code e = object_result.error(); e != simdjson::SUCCESS) return e;
-  od::object& object = object_result.value_unsafe();
-  for (auto field_result : object) {
-    if (const error_code e = field_result.error(); e != simdjson::SUCCESS) return e;
-    od::field& field = field_result.value_unsafe();
+  const auto read = [&choice, &calls](od::field& field) AISOPOD_SJ_INLINE -> error_code {
     const od::raw_json_string key = field.key();
-    if (key == "content") {
-      AISOPOD_SJ_TRY(get_string_or_null(field.value(), choice.content));
-    } else if (key == "role") {
-      AISOPOD_SJ_TRY(get_string_or_null(field.value(), choice.role));
-    } else if (key == "tool_calls") {
-      AISOPOD_SJ_TRY(field.value().type().get(type));
-      if (type != od::json_type::array) continue;
-      auto array_result = field.value().get_array();
-      if (const error_code e = array_result.error(); e != simdjson::SUCCESS) return e;
-      od::array& array = array_result.value_unsafe();
-      for (auto element_result : array) {
-        if (const error_code e = element_result.error(); e != simdjson::SUCCESS) return e;
-        od::value& element = element_result.value_unsafe();
-        AISOPOD_SJ_TRY(parse_tool_call(element, calls.emplace_back()));
-      }
-    } else if (key == "refusal") {
-      AISOPOD_SJ_TRY(get_string_or_null(field.value(), choice.refusal));
-    } else if (key == "reasoning_content") {
-      AISOPOD_SJ_TRY(get_string_or_null(field.value(), choice.reasoning_content));
-    } else if (key == "reasoning") {
-      AISOPOD_SJ_TRY(get_string_or_null(field.value(), choice.reasoning));
+    if (key == "content") return get_string_or_null(field.value(), choice.content);
+    if (key == "role") return get_string_or_null(field.value(), choice.role);
+    if (key == "tool_calls") {
+      return for_each_element(field.value(), [&calls](od::value& element) AISOPOD_SJ_INLINE {
+        return parse_tool_call(element, calls.emplace_back());
+      });
     }
-  }
-  return simdjson::SUCCESS;
+    if (key == "refusal") return get_string_or_null(field.value(), choice.refusal);
+    if (key == "reasoning_content") {
+      return get_string_or_null(field.value(), choice.reasoning_content);
+    }
+    if (key == "reasoning") return get_string_or_null(field.value(), choice.reasoning);
+    return simdjson::SUCCESS;
+  };
+  return for_each_member(value, read);
+}
+
+// One element of "choices" into `choice`, its tool calls appended to `calls`. Inlined into the
+// walk over the choices, as a loop body would be.
+AISOPOD_SJ_INLINE inline error_code parse_choice(od::value& element, ChoiceView& choice,
+                                                 std::vector<ToolCallView>& calls) {
+  const auto read = [&choice, &calls](od::field& field) AISOPOD_SJ_INLINE -> error_code {
+    const od::raw_json_string key = field.key();
+    if (key == "delta") return parse_delta(field.value(), choice, calls);
+    if (key == "finish_reason") return get_string_or_null(field.value(), choice.finish_reason);
+    if (key == "index") {
+      bool present = false;
+      return get_index(field.value(), choice.index, present);
+    }
+    return simdjson::SUCCESS;
+  };
+  return for_each_field(element.get_object(), read);
 }
 
 // Fills `payload.choice` from the first choice with index 0. The index may follow the delta
 // (Qwen), so every choice is read into views first and dropped afterwards if it is not 0.
 error_code parse_choices(od::value& value, PayloadView& payload, std::vector<ToolCallView>& calls) {
-  od::json_type type;
-  AISOPOD_SJ_TRY(value.type().get(type));
-  if (type != od::json_type::array) return simdjson::SUCCESS;
-  auto array_result = value.get_array();
-  if (const error_code e = array_result.error(); e != simdjson::SUCCESS) return e;
-  od::array& array = array_result.value_unsafe();
-  for (auto element_result : array) {
-    if (const error_code e = element_result.error(); e != simdjson::SUCCESS) return e;
-    od::value& element = element_result.value_unsafe();
-    auto object_result = element.get_object();
-    if (const error_code e = object_result.error(); e != simdjson::SUCCESS) return e;
-    od::object& object = object_result.value_unsafe();
+  const auto read = [&payload, &calls](od::value& element) AISOPOD_SJ_INLINE -> error_code {
     const std::size_t calls_before = calls.size();
     ChoiceView& choice = payload.candidate;
     choice.reset();
-    for (auto field_result : object) {
-      if (const error_code e = field_result.error(); e != simdjson::SUCCESS) return e;
-      od::field& field = field_result.value_unsafe();
-      const od::raw_json_string key = field.key();
-      if (key == "delta") {
-        AISOPOD_SJ_TRY(parse_delta(field.value(), choice, calls));
-      } else if (key == "finish_reason") {
-        AISOPOD_SJ_TRY(get_string_or_null(field.value(), choice.finish_reason));
-      } else if (key == "index") {
-        bool present = false;
-        AISOPOD_SJ_TRY(get_index(field.value(), choice.index, present));
-      }
-    }
+    AISOPOD_SJ_TRY(parse_choice(element, choice, calls));
     if (choice.index == 0 && !payload.has_choice) {
       payload.has_choice = true;
       payload.choice = choice;
     } else {
       calls.resize(calls_before);
     }
-  }
-  return simdjson::SUCCESS;
+    return simdjson::SUCCESS;
+  };
+  return for_each_element(value, read);
 }
 
 // Kept out of line: inlined into process_event(), g++ 12 laid out the on-demand walk so that
 // decoding ran ~5% slower (BENCHMARKS.md, "Chunk assembler A/B").
 [[gnu::noinline]] error_code parse_payload(od::document& document, PayloadView& payload,
                                            std::vector<ToolCallView>& calls) {
-  auto root_result = document.get_object();
-  if (const error_code e = root_result.error(); e != simdjson::SUCCESS) return e;
-  od::object& root = root_result.value_unsafe();
-  for (auto field_result : root) {
-    if (const error_code e = field_result.error(); e != simdjson::SUCCESS) return e;
-    od::field& field = field_result.value_unsafe();
+  const auto read_groq = [&payload](od::field& field) AISOPOD_SJ_INLINE -> error_code {
+    return field.key() == "usage" ? parse_usage(field.value(), payload) : simdjson::SUCCESS;
+  };
+  const auto read = [&](od::field& field) AISOPOD_SJ_INLINE -> error_code {
     const od::raw_json_string key = field.key();
-    if (key == "choices") {
-      AISOPOD_SJ_TRY(parse_choices(field.value(), payload, calls));
-    } else if (key == "id") {
-      AISOPOD_SJ_TRY(get_string_or_null(field.value(), payload.id));
-    } else if (key == "model") {
-      AISOPOD_SJ_TRY(get_string_or_null(field.value(), payload.model));
-    } else if (key == "usage") {
-      Usage usage;
-      bool present = false;
-      AISOPOD_SJ_TRY(parse_usage(field.value(), usage, present));
-      if (present) {
-        if (payload.has_usage) usage.merge_max(payload.usage);
-        payload.usage = usage;
-        payload.has_usage = true;
-      }
-    } else if (key == "x_groq") {
-      od::json_type type;
-      AISOPOD_SJ_TRY(field.value().type().get(type));
-      if (type != od::json_type::object) continue;
-      auto groq_result = field.value().get_object();
-      if (const error_code e = groq_result.error(); e != simdjson::SUCCESS) return e;
-      od::object& groq = groq_result.value_unsafe();
-      for (auto inner_result : groq) {
-        if (const error_code e = inner_result.error(); e != simdjson::SUCCESS) return e;
-        od::field& inner = inner_result.value_unsafe();
-        if (inner.key() != "usage") continue;
-        Usage usage;
-        bool present = false;
-        AISOPOD_SJ_TRY(parse_usage(inner.value(), usage, present));
-        if (present) {
-          if (payload.has_usage) usage.merge_max(payload.usage);
-          payload.usage = usage;
-          payload.has_usage = true;
-        }
-      }
-    } else if (key == "error") {
+    if (key == "choices") return parse_choices(field.value(), payload, calls);
+    if (key == "id") return get_string_or_null(field.value(), payload.id);
+    if (key == "model") return get_string_or_null(field.value(), payload.model);
+    if (key == "usage") return parse_usage(field.value(), payload);
+    if (key == "x_groq") return for_each_member(field.value(), read_groq);
+    if (key == "error") {
       od::json_type type;
       AISOPOD_SJ_TRY(field.value().type().get(type));
       if (type == od::json_type::object || type == od::json_type::string) {
         payload.has_error = true;
-        return simdjson::SUCCESS;
+        return kStopWalk;  // the rest does not matter: the payload is an error report
       }
     }
-  }
-  return simdjson::SUCCESS;
+    return simdjson::SUCCESS;
+  };
+  return for_each_field(document.get_object(), read);
 }
 
 std::string_view trim(std::string_view s) {
@@ -322,58 +228,42 @@ FinishReason finish_reason_from_openai(std::string_view raw) {
   return FinishReason::kStop;
 }
 
-StreamDecoder::StreamDecoder(std::string provider_id)
-    : provider_id_(std::move(provider_id)),
-      scratch_(std::make_unique<Scratch>()),
-      assembler_(provider_id_) {}
-StreamDecoder::~StreamDecoder() = default;
-StreamDecoder::StreamDecoder(StreamDecoder&&) noexcept = default;
-StreamDecoder& StreamDecoder::operator=(StreamDecoder&&) noexcept = default;
+static_assert(providers::kMovableNotCopyable<StreamDecoder>);
 
-void StreamDecoder::feed(std::string_view bytes) {
-  if (assembler_.done()) return;
-  sse_.feed(bytes);
-}
+StreamDecoder::StreamDecoder(std::string provider_id)
+    : stream_(std::move(provider_id)), scratch_(providers::make_scratch<Scratch>()) {}
 
 // The chunk is built in place inside the Result next() returns (ChunkAssembler::next(pump)).
 Result<std::optional<ChatCompletionChunk>> StreamDecoder::next() {
-  return assembler_.next([this] { return decode_one_event(); });
-}
-
-bool StreamDecoder::decode_one_event() {
-  return providers::decode_one_sse_event(
-      sse_, assembler_, [this](const codec::SseEvent& event) { process_event(event); });
+  return stream_.next([this](const codec::SseEvent& event) { process_event(event); });
 }
 
 Status StreamDecoder::finish() {
-  // Decode what is still buffered; the chunks queue in the assembler for next().
-  while (!assembler_.done() && decode_one_event()) {
-  }
-  if (!assembler_.done()) {
-    // The framing status matters only when the stream is incomplete anyway: a last
-    // "data: [DONE]" without its blank line after a finish reason is a complete answer.
-    const Status framing = sse_.finish();
-    if (assembler_.finish_seen()) {
-      assembler_.end_of_stream();
+  stream_.decode_buffered([this](const codec::SseEvent& event) { process_event(event); });
+  ChunkAssembler& assembler = stream_.assembler();
+  if (!assembler.done()) {
+    // A finish reason makes the answer complete: a last "data: [DONE]" without its blank line
+    // (a framing error) does not matter then.
+    if (assembler.finish_seen()) {
+      assembler.end_of_stream();
     } else {
-      std::string message = "stream ended early: no finish reason and no [DONE]";
-      if (!framing.ok()) message += " (" + framing.message() + ")";
-      assembler_.fail(Status(StatusCode::kProtocolError, std::move(message)));
+      stream_.fail_ended_early("stream ended early: no finish reason and no [DONE]");
     }
   }
-  return assembler_.status();
+  return assembler.status();
 }
 
 void StreamDecoder::process_event(const codec::SseEvent& event) {
+  ChunkAssembler& assembler = stream_.assembler();
   if (event.event == "error") {
-    assembler_.fail(status_from_stream_error(event.data, provider_id_));
+    assembler.fail(status_from_stream_error(event.data, stream_.provider_id()));
     return;
   }
   const std::string_view trimmed = trim(event.data);
   if (trimmed == "[DONE]") {
     // [DONE] without a finish reason: the answer is complete, its reason unknown.
-    assembler_.finish(FinishReason::kStop, {});
-    assembler_.end_of_stream();
+    assembler.finish(FinishReason::kStop, {});
+    assembler.end_of_stream();
     return;
   }
   if (trimmed.empty()) return;  // keep-alive
@@ -390,37 +280,38 @@ void StreamDecoder::process_event(const codec::SseEvent& event) {
   error_code code = scratch_->parser.iterate(padded).get(document);
   if (code == simdjson::SUCCESS) code = parse_payload(document, payload, calls);
   if (code != simdjson::SUCCESS) {
-    assembler_.fail(Status(StatusCode::kProtocolError, std::string("malformed stream chunk (") +
-                                                           simdjson::error_message(code) +
-                                                           "): " + excerpt(event.data)));
+    assembler.fail(Status(StatusCode::kProtocolError, std::string("malformed stream chunk (") +
+                                                          simdjson::error_message(code) +
+                                                          "): " + excerpt(event.data)));
     return;
   }
   if (payload.has_error) {
-    assembler_.fail(status_from_stream_error(event.data, provider_id_));
+    assembler.fail(status_from_stream_error(event.data, stream_.provider_id()));
     return;
   }
 
-  assembler_.set_id_model(payload.id, payload.model);
+  assembler.set_id_model(payload.id, payload.model);
   if (payload.has_choice) {
     const ChoiceView& choice = payload.choice;
     if (!choice.role.empty()) {
-      if (auto role = role_from_name(choice.role)) assembler_.role(*role);
+      if (auto role = role_from_name(choice.role)) assembler.role(*role);
     }
-    assembler_.text(choice.content);
-    assembler_.text(choice.refusal);
-    assembler_.reasoning(choice.reasoning_content);
-    assembler_.reasoning(choice.reasoning);
+    assembler.text(choice.content);
+    assembler.text(choice.refusal);
+    assembler.reasoning(choice.reasoning_content);
+    assembler.reasoning(choice.reasoning);
     if (!calls.empty()) map_tool_calls();
     if (!choice.finish_reason.empty()) {
-      assembler_.finish(finish_reason_from_openai(choice.finish_reason), choice.finish_reason);
+      assembler.finish(finish_reason_from_openai(choice.finish_reason), choice.finish_reason);
     }
   }
-  if (payload.has_usage) assembler_.usage(payload.usage);
+  if (payload.has_usage) assembler.usage(payload.usage);
 }
 
 void StreamDecoder::map_tool_calls() {
+  ChunkAssembler& assembler = stream_.assembler();
   for (const ToolCallView& view : scratch_->calls) {
-    const int known = assembler_.tool_call_count();
+    const int known = assembler.tool_call_count();
     std::int64_t key = 0;
     if (view.has_index) {
       key = view.index;
@@ -430,8 +321,8 @@ void StreamDecoder::map_tool_calls() {
     } else {
       key = -1 - static_cast<std::int64_t>(known);  // a key no server sends
     }
-    assembler_.tool_call(key, view.id, view.name, view.arguments);
-    if (assembler_.tool_call_count() != known) {
+    assembler.tool_call(key, view.id, view.name, view.arguments);
+    if (assembler.tool_call_count() != known) {
       last_call_key_ = key;
       last_call_id_.assign(view.id);
     } else if (key == last_call_key_ && last_call_id_.empty()) {

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,17 +12,14 @@
 #include "aisopod/status.hpp"
 #include "aisopod/types.hpp"
 #include "codec/sse.hpp"
-#include "core/chunk_assembler.hpp"
+#include "providers/common/stream_decoding.hpp"
 
 namespace aisopod::openai {
 
 // Decodes one `text/event-stream` body of POST /chat/completions (OpenAI and compatible
-// servers: Azure, Groq, DeepSeek, Qwen, Mistral, gateways). Usage:
-//
-//   StreamDecoder decoder(provider_id);
-//   for each body read:  decoder.feed(bytes); while (chunk = decoder.next(), *chunk) emit(**chunk);
-//   at the end of body:  Status s = decoder.finish();  then drain next() once more: the last
-//                        chunk (finish reason and usage) can be released by finish().
+// servers: Azure, Groq, DeepSeek, Qwen, Mistral, gateways). feed / next / finish and their
+// usage: as every stream decoder (providers/common/stream_decoding.hpp); the end marker is
+// `data: [DONE]` (bytes after it are ignored), and finish() may release the last chunk.
 //
 // Rules (reference/wire-formats.md 2.3-2.6):
 //   - Only choice index 0 is decoded (n > 1 choices are ignored). delta.role, delta.content,
@@ -40,7 +36,8 @@ namespace aisopod::openai {
 //     chunk whose finish reason is stop (raw reason empty).
 //   - Chunks that add nothing (Azure's choices:[] preamble, empty continuation deltas) are
 //     skipped; the first chunk with a role is kept.
-//   - `data: [DONE]` ends the stream; bytes after it are ignored.
+// finish() is ok after [DONE], or after a finish reason (the held-back last chunk is then
+// returned by next()).
 // Errors, all sticky and carrying the provider id: a `{"error":{...}}` payload (mapped by
 // status_from_stream_error: server_error -> unavailable, ...); malformed JSON or a payload that
 // is not an object (protocol_error with a short excerpt); SSE framing errors; a body that ends
@@ -48,39 +45,20 @@ namespace aisopod::openai {
 class StreamDecoder {
  public:
   explicit StreamDecoder(std::string provider_id = "openai");
-  ~StreamDecoder();
-  StreamDecoder(StreamDecoder&&) noexcept;
-  StreamDecoder& operator=(StreamDecoder&&) noexcept;
-  StreamDecoder(const StreamDecoder&) = delete;
-  StreamDecoder& operator=(const StreamDecoder&) = delete;
 
-  // Appends body bytes (copied). Never fails; errors surface from next(). Ignored after
-  // [DONE], after finish() and after an error.
-  void feed(std::string_view bytes);
-
-  // The next chunk; std::nullopt when more bytes are needed, or, once the stream has ended
-  // ([DONE] seen, or finish() called), when every chunk has been returned; or the sticky error
-  // (after any chunk decoded before it).
+  // As every stream decoder (providers/common/stream_decoding.hpp).
+  void feed(std::string_view bytes) { stream_.feed(bytes); }
   Result<std::optional<ChatCompletionChunk>> next();
-
-  // End of body. Decodes what is still buffered, then: ok after [DONE], or after a finish
-  // reason (the held-back last chunk is then returned by next()); protocol_error "stream ended
-  // early" otherwise; or the sticky error. Calling it again returns the same status.
   Status finish();
 
  private:
   struct Scratch;
 
-  // Decodes one SSE event into events on assembler_; false when no complete event is
-  // buffered. Errors go to assembler_.fail().
-  bool decode_one_event();
   void process_event(const codec::SseEvent& event);
   void map_tool_calls();
 
-  codec::SseDecoder sse_;
-  std::string provider_id_;
-  std::unique_ptr<Scratch> scratch_;  // simdjson parser and reusable views
-  ChunkAssembler assembler_;
+  providers::FramedDecoder<codec::SseDecoder> stream_;
+  providers::ScratchPtr<Scratch> scratch_;  // simdjson parser and reusable views
   // A tool-call delta without an index continues the last call unless it brings a new id:
   // the wire key and id of the last call that appeared.
   std::int64_t last_call_key_ = 0;
