@@ -69,6 +69,10 @@ TEST_F(CliTest, BedrockWithoutCredentialsSaysWhatItTried) {
                 (dir_ / "none-credentials").string() + ", " + (dir_ / "none-config").string() +
                 "), web identity and container (instance metadata is disabled)\n");
   EXPECT_TRUE(upstream.requests().empty());
+  // A listing that failed prints no empty table, only the error.
+  CliResult models = run({"models", "bedrock"});
+  EXPECT_EQ(models.exit_code, 3) << models.err;
+  EXPECT_EQ(models.out, "");
 }
 
 }  // namespace

@@ -381,6 +381,8 @@ Task<int> models_command(Session& session, ListOptions options, Io& io) {
     }
     all.insert(all.end(), models->begin(), models->end());
   }
+  // Every provider failed: the errors said so; an empty table would only add noise.
+  if (all.empty() && code != kExitOk) co_return code;
   std::string text;
   if (options.json) {
     text = models_to_json(all) + "\n";

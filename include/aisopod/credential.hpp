@@ -66,6 +66,13 @@ class CredentialSource {
   // that, so that a refreshed token keeps the profile's state. Called at each acquire(); must
   // not wait for the network. Errors: the source's (an unset variable).
   virtual Result<std::string> identity() = 0;
+
+  // The server refused a credential this source gave out as expired or invalid before its
+  // expires_at (a clock skew, a revoked session): the next get() fetches a new one instead of
+  // returning it from a cache. The request pipeline calls it once per attempt for credentials
+  // that have an expiry, then tries again with the new credential before it blames the profile.
+  // The default does nothing (a source that keeps nothing).
+  virtual void invalidate() {}
 };
 
 // A source that always answers `credential` (an API key from the configuration). Its identity

@@ -118,6 +118,11 @@ class CachingSource final : public CredentialSource {
 
   Result<std::string> identity() override { return identity_; }
 
+  void invalidate() override {
+    std::lock_guard lock(mutex_);
+    cached_.reset();
+  }
+
  private:
   // One caller waiting for another's fetch: woken on its own executor.
   struct Waiter {

@@ -473,6 +473,19 @@ Task<Result<T>> retry_loop(LoopSpec call, AuthProfileManager* auth, const CallOp
     std::optional<Result<T>> outcome;
     if (auth_now.ok()) {
       outcome.emplace(co_await run_attempt(*auth_now, attempt_timeouts, bounding));
+      // A temporary credential refused as unauthenticated (expired early, revoked session) is
+      // fetched again once, and the attempt repeated, before the profile is blamed.
+      if (!outcome->ok() && outcome->error().code() == StatusCode::kUnauthenticated &&
+          auth_now->credential.expires_at.has_value() && lease && lease->source &&
+          !deadline_has_passed()) {
+        lease->source->invalidate();
+        auth_now = co_await attempt_auth(&*lease);
+        if (auth_now.ok()) {
+          outcome.emplace(co_await run_attempt(*auth_now, attempt_timeouts, bounding));
+        } else {
+          outcome.emplace(tagged(auth_now.error(), call.provider_id));
+        }
+      }
     } else {
       outcome.emplace(tagged(auth_now.error(), call.provider_id));
     }

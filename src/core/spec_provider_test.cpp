@@ -168,8 +168,8 @@ TEST(SpecProviderTest, AnAuthorizerMayAwaitAndItsHeaderIsSent) {
       "lines", [] { return Result<std::string>("tok-1"); }, SecretKind::kBearerToken);
   auto provider =
       make_spec_provider(line_spec(upstream.base_url(), std::make_shared<SlowAuthorizer>()), auth);
-  Result<ChunkStream> stream = run_task(provider->chat_completion(request_for("m1")));
-  ASSERT_TRUE(stream.ok()) << stream.error().to_string();
+  testing::StreamOutcome out = run_task(collect(provider, request_for("m1"), CallOptions()));
+  ASSERT_TRUE(out.start.ok()) << out.start.to_string();
   const std::vector<RecordedRequest> requests = upstream.requests();
   ASSERT_EQ(requests.size(), 1u);
   EXPECT_EQ(requests[0].header("X-Signed"), "sig(tok-1)");
@@ -207,8 +207,8 @@ TEST(SpecProviderTest, TheHeaderFollowsEachProfilesCredentialKind) {
   auto provider = make_spec_provider(
       line_spec(upstream.base_url(), make_header_authorizer("lines", "x-key")), auth);
   for (int i = 0; i < 3; ++i) {
-    Result<ChunkStream> stream = run_task(provider->chat_completion(request_for("m1")));
-    ASSERT_TRUE(stream.ok()) << stream.error().to_string();
+    testing::StreamOutcome out = run_task(collect(provider, request_for("m1"), CallOptions()));
+    ASSERT_TRUE(out.start.ok()) << out.start.to_string();
   }
   const std::vector<RecordedRequest> requests = upstream.requests();
   ASSERT_EQ(requests.size(), 3u);
@@ -273,6 +273,55 @@ TEST(SpecProviderTest, ARefreshedTokenKeepsTheProfilesState) {
   const std::vector<ProfileState> states = auth->snapshot();
   ASSERT_EQ(states.size(), 1u);
   EXPECT_EQ(states[0].failure_count, 2);
+}
+
+// A token refused before its expiry (revoked, clock skew) is fetched again once and the attempt
+// repeated; the profile is not blamed when the new token works. A key without an expiry is not
+// fetched again.
+TEST(SpecProviderTest, ARefusedTemporaryCredentialIsFetchedAgainOnceBeforeTheProfileIsBlamed) {
+  FakeUpstream upstream([](const RecordedRequest& request) {
+    if (request.header("x-key") == "" && request.header("Authorization") == "Bearer access-1") {
+      return ScriptedResponse::with_body(401, "text/plain", "token expired");
+    }
+    return ScriptedResponse::with_body(200, "text/plain", "ok\n");
+  });
+  auto clock = std::make_shared<FakeClock>();
+  int fetches = 0;
+  auto source = make_caching_credential_source(
+      "account-1",
+      [&fetches, clock]() -> boost::asio::awaitable<Result<Credential>> {
+        ++fetches;
+        co_return Credential::bearer_token("access-" + std::to_string(fetches),
+                                           clock->now() + std::chrono::minutes(60));
+      },
+      std::chrono::minutes(5), clock);
+  auto auth = std::make_shared<AuthProfileManager>(make_memory_auth_store());
+  auth->add_profile("lines", "sa", source);
+  auto provider = make_spec_provider(
+      line_spec(upstream.base_url(), make_header_authorizer("lines", "x-key")), auth);
+  testing::StreamOutcome out = run_task(collect(provider, request_for("m1"), CallOptions()));
+  ASSERT_TRUE(out.start.ok()) << out.start.to_string();
+  EXPECT_EQ(fetches, 2);
+  const std::vector<RecordedRequest> requests = upstream.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[1].header("Authorization"), "Bearer access-2");
+  const std::vector<ProfileState> states = auth->snapshot();
+  ASSERT_EQ(states.size(), 1u);
+  EXPECT_TRUE(states[0].marked_good());
+
+  // A key that does not expire is refused once and the profile blamed: no second request.
+  FakeUpstream refusing([](const RecordedRequest&) {
+    return ScriptedResponse::with_body(401, "text/plain", "invalid key");
+  });
+  auto key_auth = std::make_shared<AuthProfileManager>(make_memory_auth_store());
+  key_auth->add_profile("lines", "key",
+                        make_static_credential_source(Credential::api_key("static-key-1")));
+  auto key_provider = make_spec_provider(
+      line_spec(refusing.base_url(), make_header_authorizer("lines", "x-key")), key_auth);
+  Result<ChunkStream> refused = run_task(key_provider->chat_completion(request_for("m1")));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(refusing.requests().size(), 1u);
 }
 
 TEST(SpecProviderTest, ListModelsFollowsCursorsAndStopsAtARepeatedOne) {

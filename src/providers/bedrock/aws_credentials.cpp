@@ -1193,6 +1193,15 @@ class AwsChainSource final : public CredentialSource {
 
   Result<std::string> identity() override { return "aws:" + choose_profile(*options_).name; }
 
+  void invalidate() override {
+    std::shared_ptr<CredentialSource> current;
+    {
+      std::lock_guard lock(mutex_);
+      current = current_;
+    }
+    if (current) current->invalidate();
+  }
+
  private:
   std::shared_ptr<CredentialSource> source_for(const ProfileChoice& profile) {
     std::lock_guard lock(mutex_);
