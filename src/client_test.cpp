@@ -142,6 +142,8 @@ TEST(RegisterBuiltinProviders, TheTimeoutOptionIsEachAttemptsTotalDeadline) {
 // The README's table of provider options is the one the schemas write (so it lists the options of
 // exactly the providers that exist, with their types, defaults and variables).
 TEST(ProviderSchemas, TheReadmeTableIsTheOneTheSchemasWrite) {
+  // The README documents every provider; a build that leaves some out has fewer schemas.
+  if (builtin_provider_types().size() != 5) GTEST_SKIP() << "a build without every provider";
   const std::string readme = read_testdata("../../README.md");
   const std::string begin = "<!-- provider-options: begin -->\n";
   const std::string end = "<!-- provider-options: end -->";

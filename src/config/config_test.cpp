@@ -968,6 +968,18 @@ TEST(ProviderSchemas, TheOptionTablesAreWrittenFromTheSchemas) {
             "default)\n"
             "    keep_alive (a string or an integer, default 5m, from OK_A or OK_B): keep it "
             "loaded\n");
+  const std::vector<ProviderSchema> kinds = {
+      {"gemini",
+       "Gemini",
+       {},
+       {{"google_service_account", {"credentials_file"}}, {"google_adc", {}}}},
+  };
+  EXPECT_EQ(provider_options_text(kinds),
+            "  gemini: Gemini\n"
+            "    timeout (a duration): each chat attempt's total deadline (\"90s\"; none by "
+            "default)\n"
+            "    profile kinds besides api_key and oauth: google_service_account (with "
+            "credentials_file), google_adc\n");
 }
 
 }  // namespace

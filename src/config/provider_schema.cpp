@@ -89,6 +89,14 @@ std::string provider_options_text(const std::vector<ProviderSchema>& schemas) {
       if (!option->env.empty()) out += ", from " + join(option->env, " or ");
       out += "): " + option->help + "\n";
     }
+    if (!schema.profile_kinds.empty()) {
+      std::vector<std::string> kinds;
+      for (const ProviderSchema::ProfileKind& kind : schema.profile_kinds) {
+        kinds.push_back(kind.keys.empty() ? kind.name
+                                          : kind.name + " (with " + join(kind.keys, ", ") + ")");
+      }
+      out += "    profile kinds besides api_key and oauth: " + join(kinds, ", ") + "\n";
+    }
   }
   return out;
 }

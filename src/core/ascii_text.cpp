@@ -24,4 +24,11 @@ bool contains_ignoring_case(std::string_view haystack, std::string_view needle) 
                      }) != haystack.end();
 }
 
+bool is_blank(std::string_view text) {
+  for (char c : text) {
+    if (c != ' ' && c != '\t' && c != '\n' && c != '\r') return false;
+  }
+  return true;
+}
+
 }  // namespace aisopod

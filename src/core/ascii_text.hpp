@@ -17,4 +17,8 @@ bool starts_with_ignoring_case(std::string_view text, std::string_view lower_pre
 // Whether `haystack` contains `needle`, ASCII letters compared without case.
 bool contains_ignoring_case(std::string_view haystack, std::string_view needle);
 
+// Whether `text` holds only spaces, tabs, carriage returns and newlines (JSON's white space);
+// true when empty.
+bool is_blank(std::string_view text);
+
 }  // namespace aisopod

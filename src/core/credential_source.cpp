@@ -160,9 +160,12 @@ class CachingSource final : public CredentialSource {
       waiters.swap(waiters_);
       for (const auto& waiter : waiters) waiter->result = result;
     }
-    // A timer is not thread-safe: each is cancelled on its own executor.
-    for (const auto& waiter : waiters) {
-      asio::post(waiter->executor, [waiter] { waiter->timer.cancel(); });
+    // A timer is not thread-safe: each is cancelled on its own executor. The reference moves
+    // into the posted handler, so that the last one is dropped on the waiter's own thread (or by
+    // its io_context's shutdown), never here after that io_context is gone.
+    for (auto& waiter : waiters) {
+      const asio::any_io_executor executor = waiter->executor;
+      asio::post(executor, [waiter = std::move(waiter)] { waiter->timer.cancel(); });
     }
   }
 

@@ -21,6 +21,27 @@ Status invalid_request(std::string_view provider_id, std::string message);
 Result<std::string> endpoint_url(std::string_view provider_id, std::string_view base_url,
                                  std::string_view path);
 
+// A base64 data: URL taken apart (RFC 2397: data:[<media type>][;param=value]*;base64,<data>).
+struct DataUrl {
+  // Lower case, without parameters; empty when the URL names none.
+  std::string media_type;
+  // The base64 payload (a view into the URL).
+  std::string_view data;
+};
+
+// `url` (which starts with "data:", in any case) taken apart. Errors (invalid_request): no ','
+// before the data, not marked ;base64, or no data.
+Result<DataUrl> parse_data_url(std::string_view url, std::string_view provider_id);
+
+// `text` with every byte outside the RFC 3986 unreserved set (ALPHA, DIGIT, "-", "_", ".", "~")
+// as %XX (upper-case hex): a URL path segment or query value.
+std::string percent_encode(std::string_view text);
+
+// The thinking budget in tokens of a budget-based API (Anthropic's extended thinking, also on
+// Bedrock): budget_tokens when set (at least `min_budget`); else by effort: none -> 0,
+// minimal/low -> 1024, medium -> 8192, anything else -> 24576.
+int thinking_budget_tokens(const ReasoningConfig& reasoning, int min_budget);
+
 // A media part as an encoder sends it: base64 data with its media type, or a URL to fetch.
 struct MediaSource {
   // Lower case; a data: URL's own media type wins over the part's; "image/jpg" (a common

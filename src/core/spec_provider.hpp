@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "aisopod/auth.hpp"
+#include "aisopod/config.hpp"
 #include "aisopod/provider.hpp"
 #include "core/http_provider.hpp"
 
@@ -103,6 +104,19 @@ ErrorMapper error_mapper_for(std::string provider_id, Map map) {
   };
 }
 
+// A ProviderSpec with what every provider sets the same way: its id, its authorizer, map_error
+// over `map` (error_mapper_for) and the per-attempt timeout; the caller adds the rest.
+template <class Map>
+ProviderSpec base_spec(std::string provider_id, std::shared_ptr<Authorizer> authorizer, Map map,
+                       std::optional<std::chrono::milliseconds> attempt_timeout) {
+  ProviderSpec spec;
+  spec.provider_id = provider_id;
+  spec.authorizer = std::move(authorizer);
+  spec.map_error = error_mapper_for(std::move(provider_id), std::move(map));
+  spec.attempt_timeout = attempt_timeout;
+  return spec;
+}
+
 // The EncodedChat of an encoded request (or the encoder's error) with its two decoders.
 Result<ProviderSpec::EncodedChat> encoded_chat(
     Result<http::Request> request, std::function<std::unique_ptr<ChunkDecoder>()> make_decoder,
@@ -119,6 +133,83 @@ auto one_chunk_body(Decode decode) {
     chunks.push_back(std::move(*chunk));
     return chunks;
   };
+}
+
+// encode_chat for a provider whose decoders depend on what the request asks (JSON mode):
+// `encode(request)`; per attempt a `Decoder(provider_id, decode)`; the whole body through
+// `decode_body(body, provider_id, decode)`; where `decode` is `options_for(request)`.
+template <class Decoder, class Encode, class OptionsFor, class DecodeBody>
+auto chat_encoder_with_decode_options(std::string provider_id, Encode encode,
+                                      OptionsFor options_for, DecodeBody decode_body) {
+  return [provider_id = std::move(provider_id), encode = std::move(encode),
+          options_for = std::move(options_for),
+          decode_body = std::move(decode_body)](const ChatCompletionRequest& request) {
+    const auto decode = options_for(request);
+    return encoded_chat(
+        encode(request),
+        [provider_id, decode] { return make_chunk_decoder(Decoder(provider_id, decode)); },
+        [provider_id, decode, decode_body](std::string_view body) {
+          return decode_body(body, provider_id, decode);
+        });
+  };
+}
+
+// decode_models over a provider's `decode(body, provider_id)` (a Result of its own page type)
+// and `next_cursor(page&)`, the cursor of the page after it ("" for the last page).
+template <class Decode, class NextCursor>
+auto models_page_decoder(std::string provider_id, Decode decode, NextCursor next_cursor) {
+  return [provider_id = std::move(provider_id), decode = std::move(decode),
+          next_cursor = std::move(next_cursor)](std::string_view body) -> Result<ModelsPageResult> {
+    auto page = decode(body, provider_id);
+    if (!page.ok()) return page.error();
+    std::string cursor = next_cursor(*page);
+    return ModelsPageResult{std::move(page->models), std::move(cursor)};
+  };
+}
+
+// encode_chat for a provider whose decoders need only its id: `encode(request)`; per attempt a
+// `Decoder(provider_id)`; a non-streaming body through `decode_one(body, provider_id)`, the
+// whole answer as one chunk.
+template <class Decoder, class Encode, class DecodeOne>
+auto chat_encoder(std::string provider_id, Encode encode, DecodeOne decode_one) {
+  return [provider_id = std::move(provider_id), encode = std::move(encode),
+          decode_one = std::move(decode_one)](const ChatCompletionRequest& request) {
+    return encoded_chat(
+        encode(request), [provider_id] { return make_chunk_decoder(Decoder(provider_id)); },
+        one_chunk_body([provider_id, decode_one](std::string_view body) {
+          return decode_one(body, provider_id);
+        }));
+  };
+}
+
+// decode_models over a `decode(body, provider_id)` that returns the whole list at once.
+template <class Decode>
+auto models_list_decoder(std::string provider_id, Decode decode) {
+  return [provider_id = std::move(provider_id),
+          decode = std::move(decode)](std::string_view body) -> Result<ModelsPageResult> {
+    auto models = decode(body, provider_id);
+    if (!models.ok()) return models.error();
+    return ModelsPageResult{std::move(*models), {}};
+  };
+}
+
+// The profiles of a bare `secret` for options.provider_id (auth_for_secret): a bearer token when
+// options.auth is Options::AuthKind::kBearer, else an API key.
+template <class Options>
+std::shared_ptr<AuthProfileManager> secret_auth(const Options& options, SecretSource secret) {
+  return auth_for_secret(
+      options.provider_id, std::move(secret),
+      options.auth == Options::AuthKind::kBearer ? SecretKind::kBearerToken : SecretKind::kApiKey);
+}
+
+// The options every provider reads the same way from its table: provider_id, and base_url when
+// the table sets one (else the Options' default stays).
+template <class Options>
+Options options_from_config(const ProviderConfig& config) {
+  Options options;
+  options.provider_id = config.id;
+  if (!config.base_url.empty()) options.base_url = config.base_url;
+  return options;
 }
 
 }  // namespace aisopod

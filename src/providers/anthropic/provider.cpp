@@ -21,26 +21,20 @@ constexpr int kModelsPageLimit = 1000;
 ProviderSpec provider_spec(AnthropicOptions options) {
   options.base_url = trim_base_url(options.base_url);
   const std::string id = options.provider_id;
-  ProviderSpec spec;
-  spec.provider_id = id;
   // x-api-key for API keys, Authorization: Bearer for OAuth tokens, as each profile says.
-  spec.authorizer = make_header_authorizer(id, "x-api-key");
-  spec.map_error = error_mapper_for(id, status_from_response);
-  spec.attempt_timeout = options.timeout;
-  spec.encode_chat = [options, id](const ChatCompletionRequest& request) {
-    const DecodeOptions decode = decode_options_for(request);
-    return encoded_chat(
-        encode_chat_request(request, options),
-        [id, decode] { return make_chunk_decoder(StreamDecoder(id, decode)); },
-        [id, decode](std::string_view body) { return decode_message(body, id, decode); });
-  };
+  ProviderSpec spec =
+      base_spec(id, make_header_authorizer(id, "x-api-key"), status_from_response, options.timeout);
+  spec.encode_chat = chat_encoder_with_decode_options<StreamDecoder>(
+      id,
+      [options](const ChatCompletionRequest& request) {
+        return encode_chat_request(request, options);
+      },
+      decode_options_for, decode_message);
   spec.encode_models = [options](std::string_view after_id) {
     return encode_models_request(options, kModelsPageLimit, after_id);
   };
-  spec.decode_models = [id](std::string_view body) -> Result<ModelsPageResult> {
-    AISOPOD_ASSIGN_OR_RETURN(ModelsPage page, decode_models_page(body, id));
-    return ModelsPageResult{std::move(page.models), page.has_more ? page.last_id : ""};
-  };
+  spec.decode_models = models_page_decoder(
+      id, decode_models_page, [](ModelsPage& page) { return page.has_more ? page.last_id : ""; });
   spec.encode_health = [options] { return encode_models_request(options, 1); };
   return spec;
 }
@@ -80,9 +74,7 @@ const ProviderFactory& factory() {
       [](const ProviderConfig& config,
          std::shared_ptr<AuthProfileManager> auth) -> Result<std::shared_ptr<ModelProvider>> {
         const ProviderSchema& schema = factory().schema;
-        AnthropicOptions options;
-        options.provider_id = config.id;
-        if (!config.base_url.empty()) options.base_url = config.base_url;
+        auto options = options_from_config<AnthropicOptions>(config);
         options.anthropic_version = provider_option(config, schema, "anthropic_version");
         options.anthropic_beta = provider_option(config, schema, "anthropic_beta");
         options.prompt_caching = provider_option(config, schema, "prompt_caching") == "true";

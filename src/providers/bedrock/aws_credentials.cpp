@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "core/error_text.hpp"
+#include "core/url_text.hpp"
 #include "http/http.hpp"
 #include "providers/bedrock/sigv4.hpp"
 
@@ -85,30 +86,6 @@ std::optional<std::string> non_empty(const EnvLookup& env, std::string_view name
 // An application/x-www-form-urlencoded value: every byte outside the RFC 3986 unreserved set
 // as %XX, which is what SigV4's encoder does (a space too, so '+' is never ambiguous).
 std::string form_value(std::string_view text) { return encode_path_segment(text); }
-
-// The host of an http(s) URL (no user info, no port; IPv6 in brackets), for messages that must
-// not show the rest of it; empty when `url` is not http(s).
-std::string url_host(std::string_view url) {
-  std::size_t start;
-  if (url.starts_with("https://")) {
-    start = 8;
-  } else if (url.starts_with("http://")) {
-    start = 7;
-  } else {
-    return {};
-  }
-  std::string_view authority = url.substr(start);
-  authority = authority.substr(0, authority.find_first_of("/?#"));
-  if (const std::size_t at = authority.rfind('@'); at != std::string_view::npos) {
-    authority.remove_prefix(at + 1);
-  }
-  if (authority.starts_with('[')) {
-    const std::size_t close = authority.find(']');
-    return close == std::string_view::npos ? std::string()
-                                           : std::string(authority.substr(0, close + 1));
-  }
-  return std::string(authority.substr(0, authority.find(':')));
-}
 
 std::string without_trailing_slash(std::string url) {
   while (!url.empty() && url.back() == '/') url.pop_back();
@@ -555,18 +532,29 @@ struct Walk {
 
 using MaybeCredential = Result<std::optional<Credential>>;
 
+// Of two variables that go together, at least one of which is set: unauthenticated
+// "<first> is set but <second> is not" (or the other way round) when one is missing.
+Status both_set(bool has_first, std::string_view first, bool has_second, std::string_view second) {
+  if (!has_second) {
+    return Status(StatusCode::kUnauthenticated,
+                  std::string(first) + " is set but " + std::string(second) + " is not");
+  }
+  if (!has_first) {
+    return Status(StatusCode::kUnauthenticated,
+                  std::string(second) + " is set but " + std::string(first) + " is not");
+  }
+  return Status();
+}
+
 // Step 1, and credential_source = Environment.
 MaybeCredential environment_keys(const EnvLookup& env) {
   std::optional<std::string> id = non_empty(env, "AWS_ACCESS_KEY_ID");
   std::optional<std::string> secret = non_empty(env, "AWS_SECRET_ACCESS_KEY");
   if (!id && !secret) return std::optional<Credential>();
-  if (!secret) {
-    return Status(StatusCode::kUnauthenticated,
-                  "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not");
-  }
-  if (!id) {
-    return Status(StatusCode::kUnauthenticated,
-                  "AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not");
+  if (Status pair = both_set(id.has_value(), "AWS_ACCESS_KEY_ID", secret.has_value(),
+                             "AWS_SECRET_ACCESS_KEY");
+      !pair.ok()) {
+    return pair;
   }
   return std::optional<Credential>(Credential::aws_keys(
       std::move(*id), std::move(*secret), non_empty(env, "AWS_SESSION_TOKEN").value_or("")));
@@ -686,13 +674,10 @@ Task<MaybeCredential> environment_web_identity(const Walk& walk) {
   std::optional<std::string> file = non_empty(walk.env(), "AWS_WEB_IDENTITY_TOKEN_FILE");
   std::optional<std::string> role = non_empty(walk.env(), "AWS_ROLE_ARN");
   if (!file && !role) co_return std::optional<Credential>();
-  if (!role) {
-    co_return Status(StatusCode::kUnauthenticated,
-                     "AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not");
-  }
-  if (!file) {
-    co_return Status(StatusCode::kUnauthenticated,
-                     "AWS_ROLE_ARN is set but AWS_WEB_IDENTITY_TOKEN_FILE is not");
+  if (Status pair = both_set(file.has_value(), "AWS_WEB_IDENTITY_TOKEN_FILE", role.has_value(),
+                             "AWS_ROLE_ARN");
+      !pair.ok()) {
+    co_return pair;
   }
   std::string session =
       non_empty(walk.env(), "AWS_ROLE_SESSION_NAME").value_or(walk.session_name());

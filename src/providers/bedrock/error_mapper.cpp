@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string>
 
+#include "core/ascii_text.hpp"
+#include "core/error_mapping.hpp"
 #include "core/error_text.hpp"
 
 namespace aisopod::bedrock {
@@ -60,25 +62,14 @@ std::string normalize_type(std::string_view type) {
   while (!type.empty() && std::isspace(static_cast<unsigned char>(type.back()))) {
     type.remove_suffix(1);
   }
-  std::string out(type);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-bool contains_ci(std::string_view haystack, std::string_view needle) {
-  auto it = std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(),
-                        [](char a, char b) {
-                          return std::tolower(static_cast<unsigned char>(a)) ==
-                                 std::tolower(static_cast<unsigned char>(b));
-                        });
-  return it != haystack.end();
+  return ascii_lower(type);
 }
 
 bool says_too_long(std::string_view message) {
   for (std::string_view phrase :
        {"input is too long", "too many input tokens", "prompt is too long", "too many tokens",
         "context length", "context window"}) {
-    if (contains_ci(message, phrase)) return true;
+    if (contains_ignoring_case(message, phrase)) return true;
   }
   return false;
 }
@@ -88,27 +79,12 @@ StatusCode invalid_or_too_long(std::string_view message) {
 }
 
 StatusCode code_from_http(int status, std::string_view message) {
-  switch (status) {
-    case 400:
-      return invalid_or_too_long(message);
-    case 401:
-      return StatusCode::kUnauthenticated;
-    case 403:
-      return StatusCode::kPermissionDenied;
-    case 404:
-      return StatusCode::kNotFound;
-    case 408:
-      return StatusCode::kTimeout;
-    case 424:
-      return StatusCode::kUnavailable;
-    case 429:
-      return StatusCode::kRateLimited;
-    default:
-      break;
-  }
-  if (status >= 500) return StatusCode::kUnavailable;
-  if (status >= 400) return StatusCode::kInvalidArgument;
-  return StatusCode::kUnavailable;
+  if (status == 400) return invalid_or_too_long(message);
+  // 424: the model's own endpoint failed. Bedrock gives 402 and 409 no meaning of their own,
+  // and any 5xx (529 too) is a failure of the service.
+  if (status == 424 || status >= 500 || status < 400) return StatusCode::kUnavailable;
+  if (status == 402 || status == 409) return StatusCode::kInvalidArgument;
+  return code_for_http_status(status);
 }
 
 // The request id AWS puts on every response, for the message.
@@ -139,8 +115,9 @@ StatusCode code_for_error_type(std::string_view type, std::string_view message, 
     return StatusCode::kUnavailable;
   }
   if (t == "modelerrorexception" || t == "modelstreamerrorexception") {
-    return original_status == 529 || contains_ci(message, "overloaded") ? StatusCode::kOverloaded
-                                                                        : StatusCode::kUnavailable;
+    return original_status == 529 || contains_ignoring_case(message, "overloaded")
+               ? StatusCode::kOverloaded
+               : StatusCode::kUnavailable;
   }
   return code_from_http(http_status, message);
 }

@@ -62,18 +62,14 @@ ProviderSpec provider_spec(BedrockOptions options, std::string control_plane,
   options.base_url = trim_base_url(options.base_url);
   control_plane = trim_base_url(control_plane);
   const std::string id = options.provider_id;
-  ProviderSpec spec;
-  spec.provider_id = id;
-  spec.authorizer = make_sigv4_authorizer(id, options.region, std::move(clock));
-  spec.map_error = error_mapper_for(id, status_from_response);
-  spec.attempt_timeout = options.timeout;
-  spec.encode_chat = [options, id](const ChatCompletionRequest& request) {
-    const DecodeOptions decode = decode_options_for(request);
-    return encoded_chat(
-        encode_chat_request(request, options),
-        [id, decode] { return make_chunk_decoder(StreamDecoder(id, decode)); },
-        [id, decode](std::string_view body) { return decode_response(body, id, decode); });
-  };
+  ProviderSpec spec = base_spec(id, make_sigv4_authorizer(id, options.region, std::move(clock)),
+                                status_from_response, options.timeout);
+  spec.encode_chat = chat_encoder_with_decode_options<StreamDecoder>(
+      id,
+      [options](const ChatCompletionRequest& request) {
+        return encode_chat_request(request, options);
+      },
+      decode_options_for, decode_response);
   spec.encode_models = [control_plane](std::string_view cursor) {
     return encode_models_request(control_plane, cursor);
   };

@@ -8,12 +8,18 @@
 #include <utility>
 #include <vector>
 
+#include "core/ascii_text.hpp"
+#include "core/request_encoding.hpp"
 #include "providers/bedrock/sigv4.hpp"
+#include "providers/common/json_writing.hpp"
 
 namespace aisopod::bedrock {
 namespace {
 
 namespace json = boost::json;
+using json_writing::empty_object_schema;
+using json_writing::parse_object;
+using json_writing::tool_declaration;
 
 constexpr int kMinThinkingBudget = 1024;
 constexpr std::string_view kJsonSystemInstruction =
@@ -21,32 +27,7 @@ constexpr std::string_view kJsonSystemInstruction =
 constexpr std::string_view kDeclaredToolDescription = "A tool used earlier in this conversation.";
 
 Status invalid(const BedrockOptions& options, std::string message) {
-  return Status(StatusCode::kInvalidArgument, options.provider_id + ": " + std::move(message))
-      .set_provider(options.provider_id);
-}
-
-std::string ascii_lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-bool starts_with_ignoring_case(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && ascii_lower(s.substr(0, prefix.size())) == prefix;
-}
-
-// Parses text that must be a JSON object. `what` names it in the error.
-Result<json::value> parse_object(std::string_view text, const BedrockOptions& options,
-                                 const std::string& what) {
-  boost::system::error_code ec;
-  json::value value = json::parse(text, ec);
-  if (ec) return invalid(options, what + " is not valid JSON: " + ec.message());
-  if (!value.is_object()) return invalid(options, what + " is not a JSON object");
-  return value;
-}
-
-json::object empty_object_schema() {
-  return json::object{{"type", "object"}, {"properties", json::object()}};
+  return invalid_request(options.provider_id, std::move(message));
 }
 
 json::value permissive_schema() { return json::parse(kPermissiveToolSchema); }
@@ -85,31 +66,6 @@ std::optional<MediaFormat> media_format(std::string_view media_type) {
   return std::nullopt;
 }
 
-// A base64 `data:` URL taken apart (RFC 2397: data:[<media type>][;param=value]*;base64,<data>).
-struct DataUrl {
-  std::string media_type;  // lower case; empty when the URL names none
-  std::string_view data;
-};
-
-Result<DataUrl> parse_data_url(std::string_view url, const BedrockOptions& options) {
-  constexpr std::string_view kExpected = " (expected data:<media type>;base64,<data>)";
-  const std::size_t comma = url.find(',');
-  if (comma == std::string_view::npos) {
-    return invalid(options, "malformed data: URL: no ',' before the data" + std::string(kExpected));
-  }
-  std::string_view header = url.substr(5, comma - 5);
-  constexpr std::string_view kBase64 = ";base64";
-  if (header.size() < kBase64.size() ||
-      ascii_lower(header.substr(header.size() - kBase64.size())) != kBase64) {
-    return invalid(options,
-                   "malformed data: URL: the data is not marked ;base64" + std::string(kExpected));
-  }
-  header.remove_suffix(kBase64.size());
-  DataUrl out{ascii_lower(header.substr(0, header.find(';'))), url.substr(comma + 1)};
-  if (out.data.empty()) return invalid(options, "malformed data: URL: the data is empty");
-  return out;
-}
-
 // Builds one request body; holds what spans messages (the document counter).
 class BodyBuilder {
  public:
@@ -122,7 +78,7 @@ class BodyBuilder {
     std::string_view data = part.data;
     std::string_view url = part.url;
     if (starts_with_ignoring_case(url, "data:")) {
-      AISOPOD_ASSIGN_OR_RETURN(DataUrl parsed, parse_data_url(url, options_));
+      AISOPOD_ASSIGN_OR_RETURN(DataUrl parsed, parse_data_url(url, options_.provider_id));
       if (!parsed.media_type.empty()) media_type = std::move(parsed.media_type);
       data = parsed.data;
       url = {};
@@ -216,7 +172,7 @@ class BodyBuilder {
       if (call.name.empty()) return invalid(options_, "tool call '" + call.id + "' has no name");
       json::value input = json::object();
       if (!call.arguments.empty()) {
-        AISOPOD_ASSIGN_OR_RETURN(input, parse_object(call.arguments, options_,
+        AISOPOD_ASSIGN_OR_RETURN(input, parse_object(call.arguments, options_.provider_id,
                                                      "arguments of tool call '" + call.id + "'"));
       }
       blocks.push_back(json::object{{"toolUse", json::object{{"toolUseId", call.id},
@@ -276,16 +232,9 @@ class BodyBuilder {
   }
 
   Result<json::object> tool_spec(const Tool& tool) {
-    json::object spec;
-    spec["name"] = tool.name;
-    if (!tool.description.empty()) spec["description"] = tool.description;
-    json::value schema = empty_object_schema();
-    if (!tool.parameters_schema.empty()) {
-      AISOPOD_ASSIGN_OR_RETURN(schema,
-                               parse_object(tool.parameters_schema, options_,
-                                            "parameters schema of tool '" + tool.name + "'"));
-    }
-    spec["inputSchema"] = json::object{{"json", std::move(schema)}};
+    AISOPOD_ASSIGN_OR_RETURN(json::object spec,
+                             tool_declaration(tool, "inputSchema", options_.provider_id));
+    spec["inputSchema"] = json::object{{"json", std::move(spec["inputSchema"])}};
     return json::object{{"toolSpec", std::move(spec)}};
   }
 
@@ -331,8 +280,9 @@ class BodyBuilder {
           {"description", "Respond with a JSON object; the tool's input is the answer."}};
       json::value schema = permissive_schema();
       if (request_.response_format.kind == ResponseFormat::Kind::kJsonSchema) {
-        AISOPOD_ASSIGN_OR_RETURN(schema, parse_object(request_.response_format.schema, options_,
-                                                      "response format schema"));
+        AISOPOD_ASSIGN_OR_RETURN(schema,
+                                 parse_object(request_.response_format.schema, options_.provider_id,
+                                              "response format schema"));
       }
       spec["inputSchema"] = json::object{{"json", std::move(schema)}};
       tools.push_back(json::object{{"toolSpec", std::move(spec)}});
@@ -413,11 +363,7 @@ bool is_region_name(std::string_view region) {
 }  // namespace
 
 int thinking_budget(const ReasoningConfig& reasoning) {
-  if (reasoning.budget_tokens > 0) return std::max(reasoning.budget_tokens, kMinThinkingBudget);
-  if (reasoning.effort.empty()) return 0;
-  if (reasoning.effort == "minimal" || reasoning.effort == "low") return 1024;
-  if (reasoning.effort == "medium") return 8192;
-  return 24576;
+  return thinking_budget_tokens(reasoning, kMinThinkingBudget);
 }
 
 DecodeOptions decode_options_for(const ChatCompletionRequest& request) {
@@ -505,8 +451,9 @@ Result<http::Request> encode_chat_request(const ChatCompletionRequest& request,
   }
 
   if (!request.extra_body_json.empty()) {
-    AISOPOD_ASSIGN_OR_RETURN(json::value extra,
-                             parse_object(request.extra_body_json, options, "extra_body_json"));
+    AISOPOD_ASSIGN_OR_RETURN(
+        json::value extra,
+        parse_object(request.extra_body_json, options.provider_id, "extra_body_json"));
     merge_into(body, extra.as_object());
   }
 

@@ -6,7 +6,9 @@
 #include <cmath>
 #include <utility>
 
+#include "core/ascii_text.hpp"
 #include "providers/bedrock/error_mapper.hpp"
+#include "providers/common/json_dom.hpp"
 #include "providers/common/json_reading.hpp"
 
 namespace aisopod::bedrock {
@@ -106,34 +108,17 @@ error_code parse_delta(od::value value, EventView& view) {
 }
 
 error_code parse_event(od::document& document, EventView& view) {
-  od::object root;
-  AISOPOD_SJ_TRY(document.get_object().get(root));
-  for (auto field_result : root) {
-    od::field field;
-    AISOPOD_SJ_TRY(std::move(field_result).get(field));
+  auto read = [&view](od::field& field) -> error_code {
     const od::raw_json_string key = field.key();
-    if (key == "contentBlockIndex") {
-      AISOPOD_SJ_TRY(get_index(field.value(), view.index, view.has_index));
-    } else if (key == "delta") {
-      AISOPOD_SJ_TRY(parse_delta(field.value(), view));
-    } else if (key == "start") {
-      AISOPOD_SJ_TRY(parse_start(field.value(), view));
-    } else if (key == "role") {
-      AISOPOD_SJ_TRY(get_string_or_null(field.value(), view.role));
-    } else if (key == "stopReason") {
-      AISOPOD_SJ_TRY(get_string_or_null(field.value(), view.stop_reason));
-    } else if (key == "usage") {
-      AISOPOD_SJ_TRY(parse_usage(field.value(), view));
-    }
-  }
-  return simdjson::SUCCESS;
-}
-
-bool is_blank(std::string_view s) {
-  for (char c : s) {
-    if (c != ' ' && c != '\t' && c != '\n' && c != '\r') return false;
-  }
-  return true;
+    if (key == "contentBlockIndex") return get_index(field.value(), view.index, view.has_index);
+    if (key == "delta") return parse_delta(field.value(), view);
+    if (key == "start") return parse_start(field.value(), view);
+    if (key == "role") return get_string_or_null(field.value(), view.role);
+    if (key == "stopReason") return get_string_or_null(field.value(), view.stop_reason);
+    if (key == "usage") return parse_usage(field.value(), view);
+    return simdjson::SUCCESS;
+  };
+  return json_reading::for_each_field(document.get_object(), read);
 }
 
 FinishReason finish_for(std::string_view raw, bool json_tool_called, int tool_calls) {
@@ -350,15 +335,8 @@ Result<std::vector<ChatCompletionChunk>> decode_response(std::string_view body,
     return protocol_error("response is not a JSON object: " + excerpt(body));
   }
   const json::object& response = root.get_object();
-  auto string_at = [](const json::object& object, std::string_view key) -> std::string {
-    const json::value* value = object.if_contains(key);
-    if (value == nullptr || !value->is_string()) return {};
-    return std::string(value->get_string());
-  };
-  auto object_at = [](const json::object& object, std::string_view key) -> const json::object* {
-    const json::value* value = object.if_contains(key);
-    return value != nullptr ? value->if_object() : nullptr;
-  };
+  using json_dom::object_at;
+  using json_dom::string_at;
   const json::object* output = object_at(response, "output");
   if (output == nullptr && (response.contains("__type") || response.contains("message"))) {
     return status_from_response(200, {}, body, provider_id);
@@ -414,18 +392,10 @@ Result<std::vector<ChatCompletionChunk>> decode_response(std::string_view body,
   main.finish_reason = finish_for(main.raw_finish_reason, json_tool_called, tool_calls);
   if (const json::object* usage = object_at(response, "usage")) {
     Usage u;
-    auto count = [usage](std::string_view key) -> std::int64_t {
-      const json::value* v = usage->if_contains(key);
-      if (v == nullptr) return 0;
-      if (v->is_int64()) return v->get_int64();
-      if (v->is_uint64()) return static_cast<std::int64_t>(v->get_uint64());
-      if (v->is_double()) return static_cast<std::int64_t>(std::llround(v->get_double()));
-      return 0;
-    };
-    u.input_tokens = count("inputTokens");
-    u.output_tokens = count("outputTokens");
-    u.cache_read_tokens = count("cacheReadInputTokens");
-    u.cache_write_tokens = count("cacheWriteInputTokens");
+    u.input_tokens = json_dom::count_at(*usage, "inputTokens");
+    u.output_tokens = json_dom::count_at(*usage, "outputTokens");
+    u.cache_read_tokens = json_dom::count_at(*usage, "cacheReadInputTokens");
+    u.cache_write_tokens = json_dom::count_at(*usage, "cacheWriteInputTokens");
     main.usage = u;
   }
   chunks.push_back(std::move(main));

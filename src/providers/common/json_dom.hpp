@@ -3,6 +3,8 @@
 #pragma once
 
 #include <boost/json.hpp>
+#include <cmath>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,6 +33,17 @@ inline std::string string_at(const json::object& object, std::string_view key) {
 inline const json::object* object_at(const json::object& object, std::string_view key) {
   const json::value* value = object.if_contains(key);
   return value != nullptr ? value->if_object() : nullptr;
+}
+
+// The token count at `key`: an integer, or a number rounded to the nearest; 0 when absent or
+// not a number.
+inline std::int64_t count_at(const json::object& object, std::string_view key) {
+  const json::value* value = object.if_contains(key);
+  if (value == nullptr) return 0;
+  if (value->is_int64()) return value->get_int64();
+  if (value->is_uint64()) return static_cast<std::int64_t>(value->get_uint64());
+  if (value->is_double()) return static_cast<std::int64_t>(std::llround(value->get_double()));
+  return 0;
 }
 
 }  // namespace aisopod::json_dom

@@ -83,4 +83,41 @@ inline Status merge_extra_body(json::object& body, std::string_view extra,
   return Status();
 }
 
+// A conversation's turns being built, where consecutive messages of the same role merge into
+// one turn (for APIs whose roles must alternate). Each turn keeps the blocks that must lead it
+// (tool results) apart from the others until take() joins them.
+class TurnBuilder {
+ public:
+  // The leading blocks / the other blocks of the turn of `role`: the last turn when it has
+  // that role, else a new one.
+  json::array& leading(std::string_view role) { return turn(role).leading; }
+  json::array& blocks(std::string_view role) { return turn(role).blocks; }
+
+  // The turns in order, each {"role": role, <content_key>: leading blocks then the others}.
+  json::array take(std::string_view content_key) {
+    json::array out;
+    for (Turn& turn : turns_) {
+      json::array content = std::move(turn.leading);
+      for (json::value& block : turn.blocks) content.push_back(std::move(block));
+      out.push_back(json::object{{"role", turn.role}, {content_key, std::move(content)}});
+    }
+    turns_.clear();
+    return out;
+  }
+
+ private:
+  struct Turn {
+    std::string_view role;
+    json::array leading;
+    json::array blocks;
+  };
+
+  Turn& turn(std::string_view role) {
+    if (turns_.empty() || turns_.back().role != role) turns_.push_back(Turn{role, {}, {}});
+    return turns_.back();
+  }
+
+  std::vector<Turn> turns_;
+};
+
 }  // namespace aisopod::json_writing

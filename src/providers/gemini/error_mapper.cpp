@@ -1,5 +1,7 @@
 #include "providers/gemini/error_mapper.hpp"
 
+#include "core/ascii_text.hpp"
+#include "core/error_mapping.hpp"
 #include "core/error_text.hpp"
 #include "http/retry_after.hpp"
 
@@ -82,26 +84,17 @@ ErrorFields parse_error_body(std::string_view body) {
   return fields;
 }
 
-bool contains_ci(std::string_view haystack, std::string_view needle) {
-  auto it = std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(),
-                        [](char a, char b) {
-                          return std::tolower(static_cast<unsigned char>(a)) ==
-                                 std::tolower(static_cast<unsigned char>(b));
-                        });
-  return it != haystack.end();
-}
-
 bool is_context_length(const ErrorFields& f) {
-  return contains_ci(f.message, "exceeds the maximum number of tokens");
+  return contains_ignoring_case(f.message, "exceeds the maximum number of tokens");
 }
 
-bool is_overloaded(const ErrorFields& f) { return contains_ci(f.message, "overloaded"); }
+bool is_overloaded(const ErrorFields& f) { return contains_ignoring_case(f.message, "overloaded"); }
 
 // 400 INVALID_ARGUMENT / FAILED_PRECONDITION and their refinements.
 StatusCode invalid_argument_code(const ErrorFields& f) {
   if (f.reason == "API_KEY_INVALID") return StatusCode::kUnauthenticated;
   if (is_context_length(f)) return StatusCode::kContextLengthExceeded;
-  if (f.status == "FAILED_PRECONDITION" && contains_ci(f.message, "billing")) {
+  if (f.status == "FAILED_PRECONDITION" && contains_ignoring_case(f.message, "billing")) {
     return StatusCode::kBilling;
   }
   return StatusCode::kInvalidArgument;
@@ -109,34 +102,14 @@ StatusCode invalid_argument_code(const ErrorFields& f) {
 
 StatusCode code_from_http(std::int64_t status, const ErrorFields& f) {
   if (is_context_length(f)) return StatusCode::kContextLengthExceeded;
-  switch (status) {
-    case 400:
-      return invalid_argument_code(f);
-    case 401:
-      return StatusCode::kUnauthenticated;
-    case 402:
-      return StatusCode::kBilling;
-    case 403:
-      return f.reason == "API_KEY_INVALID" ? StatusCode::kUnauthenticated
-                                           : StatusCode::kPermissionDenied;
-    case 404:
-      return StatusCode::kNotFound;
-    case 408:
-      return StatusCode::kTimeout;
-    case 409:
-      return StatusCode::kUnavailable;
-    case 429:
-      return StatusCode::kRateLimited;
-    case 499:
-      // The server cancelled the call (not this caller): worth another try.
-      return StatusCode::kUnavailable;
-    case 504:
-      return StatusCode::kTimeout;
-    default:
-      break;
-  }
+  if (status == 400) return invalid_argument_code(f);
+  if (status == 403 && f.reason == "API_KEY_INVALID") return StatusCode::kUnauthenticated;
+  // The server cancelled the call (not this caller): worth another try.
+  if (status == 499) return StatusCode::kUnavailable;
+  if (status == 504) return StatusCode::kTimeout;
   if (status >= 500) return is_overloaded(f) ? StatusCode::kOverloaded : StatusCode::kUnavailable;
-  return StatusCode::kInvalidArgument;
+  // Below 400 nothing is special: 0 stands for it (invalid_argument).
+  return code_for_http_status(status >= 400 ? static_cast<int>(status) : 0);
 }
 
 // For errors without a meaningful HTTP status (inside a 200 stream).

@@ -20,6 +20,8 @@
 #include <utility>
 
 #include "core/error_text.hpp"
+#include "core/request_encoding.hpp"
+#include "core/url_text.hpp"
 #include "http/http.hpp"
 
 namespace aisopod::gemini {
@@ -76,46 +78,7 @@ std::string base64url(std::string_view bytes) {
 
 // application/x-www-form-urlencoded value: everything outside the RFC 3986 unreserved set is
 // %XX (a space too, which is valid and avoids the '+' ambiguity).
-std::string form_value(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (const char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if ((u >= 'A' && u <= 'Z') || (u >= 'a' && u <= 'z') || (u >= '0' && u <= '9') || u == '-' ||
-        u == '_' || u == '.' || u == '~') {
-      out += c;
-    } else {
-      out += '%';
-      out += kHex[u >> 4];
-      out += kHex[u & 0xF];
-    }
-  }
-  return out;
-}
-
-// The host of an http(s) URL (no user info, no port), for messages that must not show the
-// rest of it; empty when `url` is not http(s) or has no host.
-std::string url_host(std::string_view url) {
-  std::size_t start;
-  if (url.starts_with("https://")) {
-    start = 8;
-  } else if (url.starts_with("http://")) {
-    start = 7;
-  } else {
-    return {};
-  }
-  std::string_view authority = url.substr(start);
-  authority = authority.substr(0, authority.find_first_of("/?#"));
-  if (const std::size_t at = authority.rfind('@'); at != std::string_view::npos) {
-    authority.remove_prefix(at + 1);
-  }
-  if (authority.starts_with('[')) {
-    const std::size_t close = authority.find(']');
-    return close == std::string_view::npos ? std::string()
-                                           : std::string(authority.substr(0, close + 1));
-  }
-  return std::string(authority.substr(0, authority.find(':')));
-}
+std::string form_value(std::string_view text) { return percent_encode(text); }
 
 std::int64_t unix_seconds(SystemTime time) {
   return std::chrono::duration_cast<std::chrono::seconds>(time.time_since_epoch()).count();

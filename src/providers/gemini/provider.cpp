@@ -26,11 +26,8 @@ std::string_view trim(std::string_view text) {
 ProviderSpec provider_spec(GeminiOptions options) {
   options.base_url = trim_base_url(options.base_url);
   const std::string id = options.provider_id;
-  ProviderSpec spec;
-  spec.provider_id = id;
-  spec.authorizer = make_header_authorizer(id, "x-goog-api-key");
-  spec.map_error = error_mapper_for(id, status_from_response);
-  spec.attempt_timeout = options.timeout;
+  ProviderSpec spec = base_spec(id, make_header_authorizer(id, "x-goog-api-key"),
+                                status_from_response, options.timeout);
   spec.encode_chat = [options, id](const ChatCompletionRequest& request) {
     return encoded_chat(
         encode_chat_request(request, options),
@@ -40,10 +37,8 @@ ProviderSpec provider_spec(GeminiOptions options) {
   spec.encode_models = [options](std::string_view page_token) {
     return encode_models_request(options, kModelsPageSize, page_token);
   };
-  spec.decode_models = [id](std::string_view body) -> Result<ModelsPageResult> {
-    AISOPOD_ASSIGN_OR_RETURN(ModelsPage page, decode_models_page(body, id));
-    return ModelsPageResult{std::move(page.models), std::move(page.next_page_token)};
-  };
+  spec.decode_models = models_page_decoder(
+      id, decode_models_page, [](ModelsPage& page) { return std::move(page.next_page_token); });
   spec.encode_health = [options] { return encode_models_request(options, 1); };
   return spec;
 }
@@ -54,11 +49,8 @@ std::shared_ptr<ModelProvider> make_provider(GeminiOptions options,
 }
 
 std::shared_ptr<ModelProvider> make_provider(GeminiOptions options, SecretSource secret) {
-  std::string id = options.provider_id;
-  const SecretKind kind = options.auth == GeminiOptions::AuthKind::kBearer
-                              ? SecretKind::kBearerToken
-                              : SecretKind::kApiKey;
-  return make_provider(std::move(options), auth_for_secret(id, std::move(secret), kind));
+  std::shared_ptr<AuthProfileManager> auth = secret_auth(options, std::move(secret));
+  return make_provider(std::move(options), std::move(auth));
 }
 
 Result<std::vector<SafetySetting>> parse_safety_settings(std::string_view text) {
@@ -91,12 +83,12 @@ const ProviderFactory& factory() {
            {"project",
             OptionType::kString,
             "",
-            {"GOOGLE_CLOUD_PROJECT"},
+            {},
             "Vertex AI: the Google Cloud project (with location)"},
            {"location",
             OptionType::kString,
             "",
-            {"GOOGLE_CLOUD_LOCATION"},
+            {},
             "Vertex AI: the region (\"us-central1\", \"global\")"},
            {"safety_settings",
             OptionType::kString,
@@ -107,9 +99,7 @@ const ProviderFactory& factory() {
       [](const ProviderConfig& config,
          std::shared_ptr<AuthProfileManager> auth) -> Result<std::shared_ptr<ModelProvider>> {
         const ProviderSchema& schema = factory().schema;
-        GeminiOptions options;
-        options.provider_id = config.id;
-        if (!config.base_url.empty()) options.base_url = config.base_url;
+        GeminiOptions options = options_from_config<GeminiOptions>(config);
         options.api_version = provider_option(config, schema, "api_version");
         options.project = provider_option(config, schema, "project");
         options.location = provider_option(config, schema, "location");

@@ -10,6 +10,10 @@
 #include <utility>
 #include <vector>
 
+#include "core/ascii_text.hpp"
+#include "core/request_encoding.hpp"
+#include "providers/common/json_writing.hpp"
+
 namespace aisopod::gemini {
 namespace {
 
@@ -19,43 +23,16 @@ constexpr int kMaxSchemaDepth = 64;
 constexpr int kMaxSchemaNodes = 10000;
 
 Status invalid(const GeminiOptions& options, std::string message) {
-  return Status(StatusCode::kInvalidArgument, options.provider_id + ": " + std::move(message))
-      .set_provider(options.provider_id);
+  return invalid_request(options.provider_id, std::move(message));
 }
 
 bool starts_with(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
 }
 
-std::string ascii_lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 std::string ascii_upper(std::string_view text) {
   std::string out(text);
   for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
-}
-
-bool starts_with_ignoring_case(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && ascii_lower(s.substr(0, prefix.size())) == prefix;
-}
-
-std::string percent_encode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (std::isalnum(u) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += c;
-    } else {
-      out += '%';
-      out += kHex[u >> 4];
-      out += kHex[u & 0xF];
-    }
-  }
   return out;
 }
 
@@ -502,31 +479,6 @@ Result<json::object> request_schema(std::string_view text, const GeminiOptions& 
 // ---------------------------------------------------------------------------------------------
 // Media
 
-// A base64 `data:` URL taken apart (RFC 2397: data:[<media type>][;param=value]*;base64,<data>).
-struct DataUrl {
-  std::string media_type;  // lower case; empty when the URL names none
-  std::string_view data;
-};
-
-Result<DataUrl> parse_data_url(std::string_view url, const GeminiOptions& options) {
-  constexpr std::string_view kExpected = " (expected data:<media type>;base64,<data>)";
-  const std::size_t comma = url.find(',');
-  if (comma == std::string_view::npos) {
-    return invalid(options, "malformed data: URL: no ',' before the data" + std::string(kExpected));
-  }
-  std::string_view header = url.substr(5, comma - 5);
-  constexpr std::string_view kBase64 = ";base64";
-  if (header.size() < kBase64.size() ||
-      ascii_lower(header.substr(header.size() - kBase64.size())) != kBase64) {
-    return invalid(options,
-                   "malformed data: URL: the data is not marked ;base64" + std::string(kExpected));
-  }
-  header.remove_suffix(kBase64.size());
-  DataUrl out{ascii_lower(header.substr(0, header.find(';'))), url.substr(comma + 1)};
-  if (out.data.empty()) return invalid(options, "malformed data: URL: the data is empty");
-  return out;
-}
-
 bool accepted_media_type(std::string_view media_type) {
   return starts_with(media_type, "image/") || starts_with(media_type, "audio/") ||
          starts_with(media_type, "video/") || starts_with(media_type, "text/") ||
@@ -534,22 +486,16 @@ bool accepted_media_type(std::string_view media_type) {
 }
 
 Result<json::object> encode_media(const ContentPart& part, const GeminiOptions& options) {
-  std::string media_type = ascii_lower(part.media_type);
-  std::string_view data = part.data;
-  std::string_view url = part.url;
-  if (starts_with_ignoring_case(url, "data:")) {
-    AISOPOD_ASSIGN_OR_RETURN(DataUrl parsed, parse_data_url(url, options));
-    if (!parsed.media_type.empty()) media_type = std::move(parsed.media_type);
-    data = parsed.data;
-    url = {};
-  } else if (!url.empty() && !starts_with_ignoring_case(url, "gs://") &&
-             !starts_with_ignoring_case(url, "https://") &&
-             !starts_with_ignoring_case(url, "http://")) {
+  AISOPOD_ASSIGN_OR_RETURN(MediaSource source, media_source(part, options.provider_id));
+  const std::string media_type = std::move(source.media_type);
+  const std::string_view data = source.data;
+  const std::string_view url = source.url;
+  if (!url.empty() && !starts_with_ignoring_case(url, "gs://") &&
+      !starts_with_ignoring_case(url, "https://") && !starts_with_ignoring_case(url, "http://")) {
     return invalid(options,
                    "Gemini takes media as base64 data, data: URLs, gs:// or http(s) URLs, not '" +
                        std::string(url.substr(0, url.find(':'))) + ":' URLs");
   }
-  if (media_type == "image/jpg") media_type = "image/jpeg";
   if (!media_type.empty() && !accepted_media_type(media_type)) {
     return invalid(options, "Gemini does not take media type '" + media_type +
                                 "' (it takes image/*, audio/*, video/*, text/* and "
@@ -662,20 +608,11 @@ Result<json::object> encode_function_response(const ChatCompletionRequest& reque
   return json::object{{"functionResponse", std::move(function_response)}};
 }
 
-// One turn being built: consecutive messages of the same Gemini role are merged.
-struct Turn {
-  std::string_view role;
-  json::array responses;  // user turns: functionResponse parts, which come first
-  json::array parts;
-};
-
 Result<json::array> encode_contents(const ChatCompletionRequest& request,
                                     const GeminiOptions& options, json::array& system_parts) {
-  std::vector<Turn> turns;
-  auto turn_for = [&turns](std::string_view role) -> Turn& {
-    if (turns.empty() || turns.back().role != role) turns.push_back(Turn{role, {}, {}});
-    return turns.back();
-  };
+  // Consecutive messages of the same Gemini role are merged; functionResponse parts lead a
+  // user turn.
+  json_writing::TurnBuilder turns;
   auto append = [](json::array& into, json::array& parts) {
     for (json::value& part : parts) into.push_back(std::move(part));
   };
@@ -690,7 +627,7 @@ Result<json::array> encode_contents(const ChatCompletionRequest& request,
       case Role::kUser: {
         json::array parts;
         AISOPOD_TRY_STATUS(append_content_parts(message, options, parts));
-        if (!parts.empty()) append(turn_for("user").parts, parts);
+        if (!parts.empty()) append(turns.blocks("user"), parts);
         break;
       }
       case Role::kTool: {
@@ -702,25 +639,18 @@ Result<json::array> encode_contents(const ChatCompletionRequest& request,
           AISOPOD_ASSIGN_OR_RETURN(json::object encoded, encode_media(part, options));
           media.push_back(std::move(encoded));
         }
-        Turn& turn = turn_for("user");
-        turn.responses.push_back(std::move(response));
-        append(turn.parts, media);
+        turns.leading("user").push_back(std::move(response));
+        append(turns.blocks("user"), media);
         break;
       }
       case Role::kAssistant: {
         AISOPOD_ASSIGN_OR_RETURN(json::array parts, encode_model_parts(message, options));
-        if (!parts.empty()) append(turn_for("model").parts, parts);
+        if (!parts.empty()) append(turns.blocks("model"), parts);
         break;
       }
     }
   }
-  json::array contents;
-  for (Turn& turn : turns) {
-    json::array parts = std::move(turn.responses);
-    append(parts, turn.parts);
-    contents.push_back(json::object{{"role", turn.role}, {"parts", std::move(parts)}});
-  }
-  return contents;
+  return turns.take("parts");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@
 #include <utility>
 #include <variant>
 
+#include "core/ascii_text.hpp"
 #include "providers/common/json_reading.hpp"
 #include "providers/gemini/error_mapper.hpp"
 
@@ -18,6 +19,9 @@ namespace {
 namespace od = simdjson::ondemand;
 namespace json = boost::json;
 using json_reading::excerpt;
+using json_reading::for_each_element;
+using json_reading::for_each_field;
+using json_reading::for_each_member;
 using json_reading::get_count;
 using json_reading::get_string_or_null;
 using simdjson::error_code;
@@ -31,13 +35,6 @@ static_assert(codec::kJsonPadding >= simdjson::SIMDJSON_PADDING);
 
 Status protocol_error(std::string message) {
   return Status(StatusCode::kProtocolError, std::move(message));
-}
-
-bool is_blank(std::string_view s) {
-  for (char c : s) {
-    if (c != ' ' && c != '\t' && c != '\n' && c != '\r') return false;
-  }
-  return true;
 }
 
 std::string_view trim_right(std::string_view s) {
@@ -94,38 +91,6 @@ struct Lists {
   std::vector<PartView> parts;  // of the first candidate
   std::vector<PartialArgView> partials;
 };
-
-// Iterates the members of `value` when it is an object (anything else is skipped).
-template <class Fn>
-error_code for_each_member(od::value value, Fn&& fn) {
-  od::json_type type;
-  AISOPOD_SJ_TRY(value.type().get(type));
-  if (type != od::json_type::object) return simdjson::SUCCESS;
-  od::object object;
-  AISOPOD_SJ_TRY(value.get_object().get(object));
-  for (auto field_result : object) {
-    od::field field;
-    AISOPOD_SJ_TRY(std::move(field_result).get(field));
-    AISOPOD_SJ_TRY(fn(field));
-  }
-  return simdjson::SUCCESS;
-}
-
-// Iterates the elements of `value` when it is an array (anything else is skipped).
-template <class Fn>
-error_code for_each_element(od::value value, Fn&& fn) {
-  od::json_type type;
-  AISOPOD_SJ_TRY(value.type().get(type));
-  if (type != od::json_type::array) return simdjson::SUCCESS;
-  od::array array;
-  AISOPOD_SJ_TRY(value.get_array().get(array));
-  for (auto element_result : array) {
-    od::value element;
-    AISOPOD_SJ_TRY(std::move(element_result).get(element));
-    AISOPOD_SJ_TRY(fn(element));
-  }
-  return simdjson::SUCCESS;
-}
 
 // A boolean into `out`; any other type leaves it unchanged.
 error_code get_bool_or_ignore(od::value value, bool& out) {
@@ -270,39 +235,33 @@ error_code parse_usage(od::value value, EventView& view) {
 }
 
 error_code parse_response(od::document& document, EventView& view, Lists& lists) {
-  od::object root;
-  AISOPOD_SJ_TRY(document.get_object().get(root));
-  for (auto field_result : root) {
-    od::field field;
-    AISOPOD_SJ_TRY(std::move(field_result).get(field));
+  auto read = [&view, &lists](od::field& field) -> error_code {
     const od::raw_json_string key = field.key();
     if (key == "candidates") {
       // Only the first candidate is read; the others are skipped unread.
-      AISOPOD_SJ_TRY(for_each_element(field.value(), [&view, &lists](od::value& c) -> error_code {
+      return for_each_element(field.value(), [&view, &lists](od::value& c) -> error_code {
         if (view.has_candidate) return simdjson::SUCCESS;
         view.has_candidate = true;
         return parse_candidate(c, view, lists);
-      }));
-    } else if (key == "promptFeedback") {
-      AISOPOD_SJ_TRY(for_each_member(field.value(), [&view](od::field& feedback) -> error_code {
+      });
+    }
+    if (key == "promptFeedback") {
+      return for_each_member(field.value(), [&view](od::field& feedback) -> error_code {
         const od::raw_json_string name = feedback.key();
         if (name == "blockReason") return get_string_or_null(feedback.value(), view.block_reason);
         if (name == "blockReasonMessage") {
           return get_string_or_null(feedback.value(), view.block_reason_message);
         }
         return simdjson::SUCCESS;
-      }));
-    } else if (key == "usageMetadata") {
-      AISOPOD_SJ_TRY(parse_usage(field.value(), view));
-    } else if (key == "modelVersion") {
-      AISOPOD_SJ_TRY(get_string_or_null(field.value(), view.model_version));
-    } else if (key == "responseId") {
-      AISOPOD_SJ_TRY(get_string_or_null(field.value(), view.response_id));
-    } else if (key == "error") {
-      view.has_error = true;
+      });
     }
-  }
-  return simdjson::SUCCESS;
+    if (key == "usageMetadata") return parse_usage(field.value(), view);
+    if (key == "modelVersion") return get_string_or_null(field.value(), view.model_version);
+    if (key == "responseId") return get_string_or_null(field.value(), view.response_id);
+    if (key == "error") view.has_error = true;
+    return simdjson::SUCCESS;
+  };
+  return for_each_field(document.get_object(), read);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -25,26 +25,20 @@ OllamaOptions trimmed(OllamaOptions options) {
 ProviderSpec provider_spec(OllamaOptions options) {
   options = trimmed(std::move(options));
   const std::string id = options.provider_id;
-  ProviderSpec spec;
-  spec.provider_id = id;
-  spec.authorizer = make_header_authorizer(id, "Authorization", "Bearer ");
-  spec.map_error = error_mapper_for(id, status_from_response);
+  ProviderSpec spec = base_spec(id, make_header_authorizer(id, "Authorization", "Bearer "),
+                                status_from_response, options.timeout);
   // A mapped HTTP error always carries its status; without one the server was not reached.
   spec.map_send_error = [base_url = options.base_url, id](Status error) {
     return status_from_transport_error(std::move(error), base_url, id);
   };
-  spec.attempt_timeout = options.timeout;
-  spec.encode_chat = [options, id](const ChatCompletionRequest& request) {
-    return encoded_chat(
-        encode_chat_request(request, options),
-        [id] { return make_chunk_decoder(StreamDecoder(id)); },
-        one_chunk_body([id](std::string_view body) { return decode_chat_response(body, id); }));
-  };
+  spec.encode_chat = chat_encoder<StreamDecoder>(
+      id,
+      [options](const ChatCompletionRequest& request) {
+        return encode_chat_request(request, options);
+      },
+      decode_chat_response);
   spec.encode_models = [options](std::string_view) { return encode_tags_request(options); };
-  spec.decode_models = [id](std::string_view body) -> Result<ModelsPageResult> {
-    AISOPOD_ASSIGN_OR_RETURN(std::vector<ModelInfo> models, decode_models(body, id));
-    return ModelsPageResult{std::move(models), {}};
-  };
+  spec.decode_models = models_list_decoder(id, decode_models);
   spec.encode_health = [options] { return encode_version_request(options); };
   spec.decode_health = [id](std::string_view body) { return decode_version(body, id); };
   return spec;
@@ -88,9 +82,7 @@ const ProviderFactory& factory() {
       [](const ProviderConfig& config,
          std::shared_ptr<AuthProfileManager> auth) -> Result<std::shared_ptr<ModelProvider>> {
         const ProviderSchema& schema = factory().schema;
-        OllamaOptions options;
-        options.provider_id = config.id;
-        if (!config.base_url.empty()) options.base_url = config.base_url;
+        auto options = options_from_config<OllamaOptions>(config);
         options.keep_alive = provider_option(config, schema, "keep_alive");
         AISOPOD_ASSIGN_OR_RETURN(options.timeout, attempt_timeout_option(config));
         return std::shared_ptr<ModelProvider>(make_provider(std::move(options), std::move(auth)));

@@ -15,22 +15,16 @@ namespace aisopod::openai {
 ProviderSpec provider_spec(OpenAIOptions options) {
   options.base_url = trim_base_url(options.base_url);
   const std::string id = options.provider_id;
-  ProviderSpec spec;
-  spec.provider_id = id;
-  spec.authorizer = make_header_authorizer(id, "Authorization", "Bearer ");
-  spec.map_error = error_mapper_for(id, status_from_response);
-  spec.attempt_timeout = options.timeout;
-  spec.encode_chat = [options, id](const ChatCompletionRequest& request) {
-    return encoded_chat(
-        encode_chat_request(request, options),
-        [id] { return make_chunk_decoder(StreamDecoder(id)); },
-        one_chunk_body([id](std::string_view body) { return decode_completion(body, id); }));
-  };
+  ProviderSpec spec = base_spec(id, make_header_authorizer(id, "Authorization", "Bearer "),
+                                status_from_response, options.timeout);
+  spec.encode_chat = chat_encoder<StreamDecoder>(
+      id,
+      [options](const ChatCompletionRequest& request) {
+        return encode_chat_request(request, options);
+      },
+      decode_completion);
   spec.encode_models = [options](std::string_view) { return encode_models_request(options); };
-  spec.decode_models = [id](std::string_view body) -> Result<ModelsPageResult> {
-    AISOPOD_ASSIGN_OR_RETURN(std::vector<ModelInfo> models, decode_models(body, id));
-    return ModelsPageResult{std::move(models), {}};
-  };
+  spec.decode_models = models_list_decoder(id, decode_models);
   return spec;
 }
 
@@ -58,9 +52,7 @@ const ProviderFactory& factory() {
       [](const ProviderConfig& config,
          std::shared_ptr<AuthProfileManager> auth) -> Result<std::shared_ptr<ModelProvider>> {
         const ProviderSchema& schema = factory().schema;
-        OpenAIOptions options;
-        options.provider_id = config.id;
-        if (!config.base_url.empty()) options.base_url = config.base_url;
+        auto options = options_from_config<OpenAIOptions>(config);
         options.organization = provider_option(config, schema, "organization");
         options.project = provider_option(config, schema, "project");
         AISOPOD_ASSIGN_OR_RETURN(options.timeout, attempt_timeout_option(config));
