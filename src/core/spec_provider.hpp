@@ -167,15 +167,17 @@ auto models_page_decoder(std::string provider_id, Decode decode, NextCursor next
   };
 }
 
-// encode_chat for a provider whose decoders need only its id: `encode(request)`; per attempt a
-// `Decoder(provider_id)`; a non-streaming body through `decode_one(body, provider_id)`, the
-// whole answer as one chunk.
-template <class Decoder, class Encode, class DecodeOne>
-auto chat_encoder(std::string provider_id, Encode encode, DecodeOne decode_one) {
-  return [provider_id = std::move(provider_id), encode = std::move(encode),
+// encode_chat for a provider whose decoders need only its id: `encode(request, options)`; per
+// attempt a `Decoder(provider_id)`; a non-streaming body through `decode_one(body,
+// provider_id)`, the whole answer as one chunk.
+template <class Decoder, class Options, class Encode, class DecodeOne>
+auto chat_encoder(std::string provider_id, Options options, Encode encode, DecodeOne decode_one) {
+  return [provider_id = std::move(provider_id), options = std::move(options),
+          encode = std::move(encode),
           decode_one = std::move(decode_one)](const ChatCompletionRequest& request) {
     return encoded_chat(
-        encode(request), [provider_id] { return make_chunk_decoder(Decoder(provider_id)); },
+        encode(request, options),
+        [provider_id] { return make_chunk_decoder(Decoder(provider_id)); },
         one_chunk_body([provider_id, decode_one](std::string_view body) {
           return decode_one(body, provider_id);
         }));

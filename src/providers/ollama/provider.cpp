@@ -31,12 +31,8 @@ ProviderSpec provider_spec(OllamaOptions options) {
   spec.map_send_error = [base_url = options.base_url, id](Status error) {
     return status_from_transport_error(std::move(error), base_url, id);
   };
-  spec.encode_chat = chat_encoder<StreamDecoder>(
-      id,
-      [options](const ChatCompletionRequest& request) {
-        return encode_chat_request(request, options);
-      },
-      decode_chat_response);
+  spec.encode_chat =
+      chat_encoder<StreamDecoder>(id, options, encode_chat_request, decode_chat_response);
   spec.encode_models = [options](std::string_view) { return encode_tags_request(options); };
   spec.decode_models = models_list_decoder(id, decode_models);
   spec.encode_health = [options] { return encode_version_request(options); };

@@ -17,12 +17,8 @@ ProviderSpec provider_spec(OpenAIOptions options) {
   const std::string id = options.provider_id;
   ProviderSpec spec = base_spec(id, make_header_authorizer(id, "Authorization", "Bearer "),
                                 status_from_response, options.timeout);
-  spec.encode_chat = chat_encoder<StreamDecoder>(
-      id,
-      [options](const ChatCompletionRequest& request) {
-        return encode_chat_request(request, options);
-      },
-      decode_completion);
+  spec.encode_chat =
+      chat_encoder<StreamDecoder>(id, options, encode_chat_request, decode_completion);
   spec.encode_models = [options](std::string_view) { return encode_models_request(options); };
   spec.decode_models = models_list_decoder(id, decode_models);
   return spec;
