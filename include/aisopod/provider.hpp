@@ -67,7 +67,8 @@ class ChunkSource {
 };
 
 // A stream of normalized chunks. Move-only, single consumer, owns its transfer: destroying it
-// cancels the transfer.
+// cancels the transfer, so a stream read over HTTP must be destroyed on the thread that runs its
+// io_context and before that io_context is.
 class ChunkStream {
  public:
   // An empty stream: next() returns std::nullopt at once.
