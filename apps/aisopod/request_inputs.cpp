@@ -1,5 +1,7 @@
 #include "request_inputs.hpp"
 
+#include "providers/common/json_writing.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -266,71 +268,9 @@ Result<json::value> parse_json(std::string_view text) {
   return parser.release();
 }
 
-// Compact JSON. Boost.JSON's own serializer writes doubles as "7E-1" and infinity as
-// "Infinity" (not JSON); this writes the shortest text that reads back as the same double.
-void write_json(const json::value& value, std::string& out) {
-  switch (value.kind()) {
-    case json::kind::null:
-      out += "null";
-      return;
-    case json::kind::bool_:
-      out += value.get_bool() ? "true" : "false";
-      return;
-    case json::kind::int64:
-      out += std::to_string(value.get_int64());
-      return;
-    case json::kind::uint64:
-      out += std::to_string(value.get_uint64());
-      return;
-    case json::kind::double_: {
-      const double number = value.get_double();
-      if (std::isinf(number)) {
-        // Reads back as infinity in every parser that accepts the number at all.
-        out += number > 0 ? "1e99999" : "-1e99999";
-        return;
-      }
-      if (std::isnan(number)) {
-        out += "null";
-        return;
-      }
-      std::array<char, 32> buffer;
-      const auto result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), number);
-      out.append(buffer.data(), result.ptr);
-      return;
-    }
-    case json::kind::string:
-      out += json::serialize(value.get_string());
-      return;
-    case json::kind::array: {
-      out += '[';
-      bool first = true;
-      for (const json::value& element : value.get_array()) {
-        if (!first) out += ',';
-        first = false;
-        write_json(element, out);
-      }
-      out += ']';
-      return;
-    }
-    case json::kind::object: {
-      out += '{';
-      bool first = true;
-      for (const json::key_value_pair& member : value.get_object()) {
-        if (!first) out += ',';
-        first = false;
-        out += json::serialize(member.key());
-        out += ':';
-        write_json(member.value(), out);
-      }
-      out += '}';
-      return;
-    }
-  }
-}
-
 std::string to_json_text(const json::value& value) {
   std::string out;
-  write_json(value, out);
+  json_writing::write_compact(value, out);
   return out;
 }
 

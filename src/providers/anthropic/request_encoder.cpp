@@ -203,22 +203,6 @@ void add_common_headers(const AnthropicOptions& options, http::Headers& headers)
     headers.push_back({"anthropic-beta", options.anthropic_beta});
 }
 
-std::string percent_encode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (std::isalnum(u) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += c;
-    } else {
-      out += '%';
-      out += kHex[u >> 4];
-      out += kHex[u & 0xF];
-    }
-  }
-  return out;
-}
-
 bool is_json_mode(const ChatCompletionRequest& request) {
   return request.response_format.kind != ResponseFormat::Kind::kText;
 }

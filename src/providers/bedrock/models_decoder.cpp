@@ -1,5 +1,7 @@
 #include "providers/bedrock/models_decoder.hpp"
 
+#include "core/request_encoding.hpp"
+
 #include <algorithm>
 #include <boost/json.hpp>
 #include <cctype>
@@ -19,21 +21,6 @@ std::string lowercase(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return text;
-}
-
-std::string percent_encoded(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
 }
 
 bool valid_region(std::string_view region) {
@@ -80,7 +67,7 @@ Result<http::Request> encode_models_request(std::string_view control_url, std::s
   } else {
     std::string_view token = cursor.substr(std::min(cursor.size(), kProfilesCursor.size()));
     request.url = std::string(control_url) + "/inference-profiles?maxResults=1000";
-    if (!token.empty()) request.url += "&nextToken=" + percent_encoded(token);
+    if (!token.empty()) request.url += "&nextToken=" + percent_encode(token);
   }
   return request;
 }

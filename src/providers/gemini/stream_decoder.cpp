@@ -11,6 +11,7 @@
 
 #include "core/ascii_text.hpp"
 #include "providers/common/json_reading.hpp"
+#include "providers/common/json_writing.hpp"
 #include "providers/gemini/error_mapper.hpp"
 
 namespace aisopod::gemini {
@@ -308,49 +309,6 @@ bool parse_json_path(std::string_view path, std::vector<PathSegment>& out) {
   return !out.empty();
 }
 
-// Compact JSON text of `value`. Unlike json::serialize, numbers that are not integers are
-// written the shortest way that reads back the same (2.5, not 2.5E0).
-void write_compact(const json::value& value, std::string& out) {
-  switch (value.kind()) {
-    case json::kind::object: {
-      out += '{';
-      bool first = true;
-      for (const auto& member : value.get_object()) {
-        if (!first) out += ',';
-        first = false;
-        out += json::serialize(json::string(member.key()));
-        out += ':';
-        write_compact(member.value(), out);
-      }
-      out += '}';
-      return;
-    }
-    case json::kind::array: {
-      out += '[';
-      bool first = true;
-      for (const json::value& element : value.get_array()) {
-        if (!first) out += ',';
-        first = false;
-        write_compact(element, out);
-      }
-      out += ']';
-      return;
-    }
-    case json::kind::double_: {
-      char buffer[32];
-      const auto [end, ec] = std::to_chars(buffer, buffer + sizeof(buffer), value.get_double());
-      if (ec == std::errc()) {
-        out.append(buffer, end);
-        return;
-      }
-      break;
-    }
-    default:
-      break;
-  }
-  out += json::serialize(value);
-}
-
 // ---------------------------------------------------------------------------------------------
 // The translation shared by the stream decoder and decode_response: payloads in, neutral
 // events out. One per response.
@@ -563,7 +521,7 @@ class Translator {
     streaming_call_ = false;
     continuing_path_.clear();
     std::string arguments;
-    write_compact(call_args_, arguments);
+    json_writing::write_compact(call_args_, arguments);
     emit_call(call_id_, call_name_, arguments, out);
   }
 
